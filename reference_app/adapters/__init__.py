@@ -1,0 +1,1 @@
+"""Adapters for the small ports: clocks, id generators, JWT auth, pause points."""

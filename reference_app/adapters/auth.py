@@ -1,0 +1,58 @@
+"""Bearer tokens: HS256 JWTs for users, plus an optional static admin token."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime, timedelta
+
+import jwt
+
+from reference_app.domain import errors
+from reference_app.domain.model import Role
+from reference_app.service_layer.ports import Principal
+
+ISSUER = "reference-app"
+
+
+class JwtTokens:
+    def __init__(
+        self,
+        secret: str,
+        admin_token: str | None = None,
+        lifetime: timedelta = timedelta(days=30),
+    ) -> None:
+        self._secret = secret
+        self._admin_token = admin_token
+        self._lifetime = lifetime
+
+    def issue(self, user_id: str, now: datetime, role: Role = Role.USER) -> str:
+        claims = {
+            "iss": ISSUER,
+            "sub": user_id,
+            "role": role.value,
+            "iat": int(now.timestamp()),
+            "exp": int((now + self._lifetime).timestamp()),
+        }
+        return jwt.encode(claims, self._secret, algorithm="HS256")
+
+    def verify(self, token: str, now: datetime) -> Principal:
+        if self._admin_token and hmac.compare_digest(token, self._admin_token):
+            return Principal("admin", Role.ADMIN)
+        try:
+            # Expiry is checked against the injected clock, not the wall clock.
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=["HS256"],
+                issuer=ISSUER,
+                options={"verify_exp": False, "require": ["sub", "exp", "role"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise errors.Unauthenticated("invalid bearer token") from exc
+        if int(claims["exp"]) <= int(now.timestamp()):
+            raise errors.Unauthenticated("bearer token expired")
+        try:
+            role = Role(claims["role"])
+        except ValueError as exc:
+            raise errors.Unauthenticated("invalid bearer token") from exc
+        return Principal(str(claims["sub"]), role)

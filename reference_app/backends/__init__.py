@@ -1,0 +1,1 @@
+"""Storage backends: one adapter per store, all implementing the unit-of-work port."""

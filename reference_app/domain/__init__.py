@@ -1,0 +1,1 @@
+"""The card ledger's domain: entities, rules and errors. Imports no infrastructure."""
