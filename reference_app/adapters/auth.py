@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from datetime import datetime, timedelta
 
@@ -21,7 +22,8 @@ class JwtTokens:
         admin_token: str | None = None,
         lifetime: timedelta = timedelta(days=30),
     ) -> None:
-        self._secret = secret
+        # HS256 wants a 256-bit key; derive one so any configured secret is strong enough.
+        self._secret = hashlib.sha256(b"jwt:" + secret.encode()).hexdigest()
         self._admin_token = admin_token
         self._lifetime = lifetime
 

@@ -145,8 +145,9 @@ class MemoryUnitOfWork(UnitOfWork):
     ) -> list[CardRequest]:
         rows = self._snapshot(
             self._store.card_requests.values(),
-            lambda r: (user_id is None or r.user_id == user_id)
-            and (status is None or r.status == status),
+            lambda r: (
+                (user_id is None or r.user_id == user_id) and (status is None or r.status == status)
+            ),
         )
         return page_after(sort_newest_first(rows), page, newest_first=True)
 

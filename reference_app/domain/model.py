@@ -17,35 +17,35 @@ from datetime import datetime
 from typing import Any
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     USER = "user"
     ADMIN = "admin"
 
 
-class CardRequestStatus(str, enum.Enum):
+class CardRequestStatus(enum.StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
 
 
-class CardStatus(str, enum.Enum):
+class CardStatus(enum.StrEnum):
     ACTIVE = "active"
     BLOCKED = "blocked"
     CLOSED = "closed"
 
 
-class TransactionType(str, enum.Enum):
+class TransactionType(enum.StrEnum):
     PURCHASE = "purchase"
     PAYMENT = "payment"
 
 
-class DeliveryStatus(str, enum.Enum):
+class DeliveryStatus(enum.StrEnum):
     PENDING = "pending"
     SENT = "sent"
     DEAD = "dead"
 
 
-class IdempotencyState(str, enum.Enum):
+class IdempotencyState(enum.StrEnum):
     IN_FLIGHT = "in_flight"
     COMPLETED = "completed"
 

@@ -59,9 +59,7 @@ def change_status(card: Card, new_status: CardStatus, now: datetime) -> Card:
     return replace(card, status=new_status, version=card.version + 1, updated_at=now)
 
 
-def apply_transaction(
-    card: Card, kind: TransactionType, amount_cents: int, now: datetime
-) -> Card:
+def apply_transaction(card: Card, kind: TransactionType, amount_cents: int, now: datetime) -> Card:
     """The card after a purchase or payment, or the domain error that refuses it."""
     if amount_cents <= 0 or amount_cents > MAX_AMOUNT_CENTS:
         raise errors.BadRequest("amount_cents must be a positive integer within limits")

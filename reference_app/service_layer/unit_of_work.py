@@ -229,5 +229,5 @@ class Backend(abc.ABC):
         """Name and version facts for reports (engine, server version, ...)."""
         return {"backend": self.name}
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
         """Release connections; the data stays."""

@@ -1,0 +1,79 @@
+"""``/_parity``: the harness's control surface, mounted only in parity mode.
+
+It lets a harness drive time, the outbox relay, transport failures and pause points over
+HTTP, so the same scenario runs in-process or against a real server. Never mounted in
+production; ``python -m reference_app`` refuses parity mode on a non-loopback host.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from reference_app.adapters.clock import ManualClock
+from reference_app.domain.timefmt import format_ts
+
+router = APIRouter(prefix="/_parity", include_in_schema=False)
+
+
+class Advance(BaseModel):
+    seconds: float = Field(ge=0, le=10 * 365 * 24 * 3600)
+
+
+class FailPattern(BaseModel):
+    pattern: list[bool]
+
+
+class Tag(BaseModel):
+    tag: str = Field(min_length=1, max_length=200)
+
+
+def _container(request: Request) -> Any:
+    return request.app.state.container
+
+
+@router.get("/clock")
+def clock(request: Request) -> dict[str, str]:
+    return {"now": format_ts(_container(request).clock.now())}
+
+
+@router.post("/clock/advance")
+def advance(body: Advance, request: Request) -> dict[str, str]:
+    clock = _container(request).clock
+    if not isinstance(clock, ManualClock):
+        raise RuntimeError("parity mode always wires a manual clock")
+    return {"now": format_ts(clock.advance(body.seconds))}
+
+
+@router.post("/outbox/relay")
+def relay(request: Request) -> dict[str, list[str]]:
+    return _container(request).relay.run_once().as_dict()
+
+
+@router.post("/transport/fail")
+def fail(body: FailPattern, request: Request) -> dict[str, int]:
+    _container(request).transport.fail_next(body.pattern)
+    return {"queued": len(body.pattern)}
+
+
+@router.get("/transport/published")
+def published(request: Request) -> dict[str, Any]:
+    return {"items": list(_container(request).transport.deliveries)}
+
+
+@router.post("/pause/arm")
+def arm(body: Tag, request: Request) -> dict[str, str]:
+    _container(request).pause.arm(body.tag)
+    return {"armed": body.tag}
+
+
+@router.get("/pause/waiting")
+def waiting(request: Request) -> dict[str, list[str]]:
+    return {"tags": _container(request).pause.waiting()}
+
+
+@router.post("/pause/release")
+def release(body: Tag, request: Request) -> dict[str, bool]:
+    return {"released": _container(request).pause.release(body.tag)}

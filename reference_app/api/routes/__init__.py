@@ -1,0 +1,1 @@
+"""One router per resource; :mod:`reference_app.api.app` includes them all."""

@@ -1,0 +1,45 @@
+"""``/v1/users``: public sign-up and the caller's profile."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header
+from fastapi.responses import Response
+
+from reference_app.api import schemas
+from reference_app.api.dependencies import PrincipalDep, ServicesDep, render
+from reference_app.api.links import link
+from reference_app.api.problems import documented
+from reference_app.service_layer import idempotency, users
+
+router = APIRouter(prefix="/v1/users", tags=["users"])
+
+
+@router.post(
+    "",
+    status_code=201,
+    operation_id="signUp",
+    response_model=schemas.SignedUpUser,
+    responses={
+        **documented(400, 409, 422),
+        201: {"links": {"GetMe": link("getMe")}, "description": "Signed up"},
+    },
+)
+def sign_up(
+    body: schemas.SignUp,
+    svc: ServicesDep,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> Response:
+    """Public sign-up: returns the user and a bearer token. Idempotency-Key optional."""
+    key = idempotency.validate_key(idempotency_key, required=False)
+    return render(
+        users.sign_up(svc, name=body.name, email=body.email, score=body.score, idempotency_key=key)
+    )
+
+
+@router.get(
+    "/me", operation_id="getMe", response_model=schemas.User, responses=documented(401, 404)
+)
+def get_me(svc: ServicesDep, who: PrincipalDep) -> Response:
+    return render(users.me(svc, who))

@@ -1,0 +1,139 @@
+"""The composition root: the one place that picks adapters and wires them together.
+
+``create_app(settings)`` is what ``python -m reference_app``, the tests and the parity
+harness all call. Production gets the system clock, random ids and no pause points;
+parity mode gets a manual clock, seeded ids, a controllable memory transport, pause
+points and the ``/_parity`` control router.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from fastapi import FastAPI
+
+from reference_app.adapters.auth import JwtTokens
+from reference_app.adapters.clock import ManualClock, SystemClock
+from reference_app.adapters.ids import UlidGenerator
+from reference_app.adapters.pause import PauseController
+from reference_app.backends.registry import create_backend
+from reference_app.domain.rules import CreditPolicy
+from reference_app.service_layer.backoff import RetryPolicy
+from reference_app.service_layer.context import Policies, Services
+from reference_app.service_layer.outbox_relay import OutboxRelay
+from reference_app.service_layer.pagination import CursorCodec
+from reference_app.service_layer.ports import Clock, IdGenerator, NoPause, PausePoints, Transport
+from reference_app.service_layer.unit_of_work import Backend
+from reference_app.settings import Settings
+
+log = logging.getLogger("reference_app")
+
+
+@dataclass
+class Container:
+    """Everything one app instance runs on; ``app.state.container`` in the API."""
+
+    settings: Settings
+    backend: Backend
+    transport: Transport
+    clock: Clock
+    services: Services
+    relay: OutboxRelay
+    pause: PausePoints
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start_background(self) -> None:
+        """Run the relay on a timer when ``relay_interval_seconds`` > 0 (servers)."""
+        interval = self.settings.relay_interval_seconds
+        if interval <= 0 or self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._relay_loop, args=(interval,), daemon=True)
+        self._thread.start()
+
+    def _relay_loop(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            try:
+                self.relay.run_once()
+            except Exception:  # keep relaying; the failure is logged, events stay pending
+                log.exception("outbox relay run failed")
+
+    def stop_background(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+
+def _transport(settings: Settings) -> Transport:
+    if settings.transport == "memory":
+        from reference_app.transports.memory import MemoryTransport
+
+        return MemoryTransport()
+    from reference_app.transports.registry import create_transport
+
+    return create_transport(settings)
+
+
+def build_container(
+    settings: Settings,
+    *,
+    backend: Backend | None = None,
+    clock: Clock | None = None,
+    ids: IdGenerator | None = None,
+    transport: Transport | None = None,
+    pause: PausePoints | None = None,
+) -> Container:
+    parity = settings.parity_mode
+    clock = clock or (ManualClock() if parity else SystemClock())
+    ids = ids or UlidGenerator(
+        seed=settings.id_seed if settings.id_seed is not None else (0 if parity else None)
+    )
+    pause = pause or (PauseController() if parity else NoPause())
+    backend = backend or create_backend(settings)
+    transport = transport or _transport(settings)
+    services = Services(
+        backend=backend,
+        clock=clock,
+        ids=ids,
+        tokens=JwtTokens(settings.secret, settings.admin_token),
+        pause=pause,
+        cursors=CursorCodec(settings.secret),
+        policies=Policies(
+            idempotency_ttl=timedelta(seconds=settings.idempotency_ttl_seconds),
+            idempotency_inflight_timeout=timedelta(
+                seconds=settings.idempotency_inflight_timeout_seconds
+            ),
+            max_conflict_retries=settings.max_conflict_retries,
+            event_source=settings.event_source,
+            credit=CreditPolicy(),
+        ),
+    )
+    relay = OutboxRelay(
+        backend,
+        transport,
+        clock,
+        RetryPolicy(
+            max_attempts=settings.outbox_max_attempts,
+            base_delay_seconds=settings.outbox_base_delay_seconds,
+            max_delay_seconds=settings.outbox_max_delay_seconds,
+        ),
+    )
+    return Container(settings, backend, transport, clock, services, relay, pause)
+
+
+def create_app(settings: Settings | None = None, **wiring: object) -> FastAPI:
+    """The ASGI app for ``settings`` (default: from the environment).
+
+    ``wiring`` may override adapters (``backend=``, ``clock=``, ``ids=``, ``transport=``,
+    ``pause=``): tests and the harness's planted faults use it.
+    """
+    from reference_app.api.app import build_fastapi
+
+    settings = settings or Settings.from_env()
+    container = build_container(settings, **wiring)  # type: ignore[arg-type]
+    return build_fastapi(container)
