@@ -64,3 +64,17 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
 
 def render_yaml(doc: dict[str, Any]) -> str:
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+
+
+def main() -> None:
+    """``python -m reference_app.api.openapi_doc``: rewrite the committed contract."""
+    from reference_app.bootstrap import create_app
+    from reference_app.settings import Settings
+
+    app = create_app(Settings())
+    COMMITTED.write_text(render_yaml(app.openapi()), encoding="utf-8")
+    print(f"wrote {COMMITTED}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""``python -m reference_app``: serve the API with uvicorn.
+
+Every flag falls back to an environment variable (``REFERENCE_APP_BACKEND``, ...,
+``AWS_ENDPOINT_URL``); a bad value is one clear line and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import sys
+from collections.abc import Sequence
+
+from reference_app.settings import BACKENDS, TRANSPORTS, Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m reference_app", description=__doc__)
+    p.add_argument("--backend", choices=BACKENDS, help="storage (REFERENCE_APP_BACKEND)")
+    p.add_argument(
+        "--database-url", help="sqlite:///file.db or postgresql://… (REFERENCE_APP_DATABASE_URL)"
+    )
+    p.add_argument(
+        "--endpoint-url",
+        help="DynamoDB/SQS endpoint override (AWS_ENDPOINT_URL); "
+        "omit it to use real AWS through the default credential chain",
+    )
+    p.add_argument(
+        "--transport", choices=TRANSPORTS, help="outbox transport (REFERENCE_APP_TRANSPORT)"
+    )
+    p.add_argument("--host", help="bind address (REFERENCE_APP_HOST, default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (REFERENCE_APP_PORT, default 8000)")
+    p.add_argument(
+        "--relay-interval",
+        type=float,
+        dest="relay_interval_seconds",
+        help="seconds between outbox relay runs; 0 disables "
+        "(REFERENCE_APP_RELAY_INTERVAL_SECONDS, default 1)",
+    )
+    p.add_argument(
+        "--parity-mode",
+        action="store_true",
+        default=None,
+        help="manual clock, seeded ids, /_parity control router (loopback only)",
+    )
+    p.add_argument("--log-level", default="info")
+    return p
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def settings_from_args(argv: Sequence[str] | None = None) -> tuple[Settings, str]:
+    args = _parser().parse_args(argv)
+    overrides = {k: v for k, v in vars(args).items() if k != "log_level" and v is not None}
+    if "REFERENCE_APP_RELAY_INTERVAL_SECONDS" not in os.environ:
+        overrides.setdefault("relay_interval_seconds", 1.0)  # a server relays by default
+    try:
+        settings = Settings.from_env(**overrides)
+    except (ValueError, TypeError) as exc:
+        raise SystemExit(f"reference_app: {exc}") from None
+    if settings.parity_mode and not _is_loopback(settings.host):
+        raise SystemExit(
+            "reference_app: --parity-mode exposes test controls; "
+            f"it binds to loopback only, not {settings.host}"
+        )
+    return settings, args.log_level
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    settings, log_level = settings_from_args(argv)
+    import uvicorn
+
+    from reference_app.bootstrap import create_app
+
+    try:
+        app = create_app(settings)
+    except Exception as exc:  # a store we cannot reach or configure: one line, exit 2
+        print(f"reference_app: cannot start the {settings.backend} backend: {exc}", file=sys.stderr)
+        return 2
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
