@@ -11,6 +11,7 @@ import ipaddress
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from reference_app.settings import BACKENDS, TRANSPORTS, Settings
 
@@ -48,6 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _fail(message: str) -> NoReturn:
+    """A user mistake: one line on stderr and exit code 2, like argparse."""
+    print(f"reference_app: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -65,11 +72,10 @@ def settings_from_args(argv: Sequence[str] | None = None) -> tuple[Settings, str
     try:
         settings = Settings.from_env(**overrides)
     except (ValueError, TypeError) as exc:
-        raise SystemExit(f"reference_app: {exc}") from None
+        _fail(str(exc))
     if settings.parity_mode and not _is_loopback(settings.host):
-        raise SystemExit(
-            "reference_app: --parity-mode exposes test controls; "
-            f"it binds to loopback only, not {settings.host}"
+        _fail(
+            f"--parity-mode exposes test controls; it binds to loopback only, not {settings.host}"
         )
     return settings, args.log_level
 
