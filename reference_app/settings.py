@@ -64,6 +64,17 @@ class Settings:
         return cls(**values)  # type: ignore[arg-type]
 
 
+def settings_to_env(settings: Settings) -> dict[str, str]:
+    """The ``REFERENCE_APP_*`` variables that make :meth:`Settings.from_env` rebuild
+    ``settings`` in another process (a server the harness or a benchmark starts)."""
+    env = {}
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        if value is not None:
+            env[f"REFERENCE_APP_{f.name.upper()}"] = str(value)
+    return env
+
+
 def _coerce(annotation: object, raw: str, name: str) -> object:
     text = str(annotation)
     try:

@@ -14,11 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
+from parity.targets.http import serve
 from reference_app.bootstrap import create_app
 from tests.api.conftest import ADMIN
 from tests.conftest import API_ENGINES
 from tests.engines import engine_or_skip, fresh_namespace
-from tests.servers import serve
 
 THREADS = 20
 
