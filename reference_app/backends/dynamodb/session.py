@@ -1,0 +1,55 @@
+"""boto3 clients for the AWS adapters (DynamoDB backend, SQS and EventBridge transports).
+
+Why one helper: the credential and endpoint rules must be identical for every AWS client
+the app makes. Production (no ``endpoint_url``) uses boto3's default credential chain and
+never overrides the endpoint. With an endpoint override (an emulator), a loopback endpoint
+always gets dummy credentials, so real keys are never even offered to a local process; any
+other override uses the default chain and falls back to dummy credentials when it is empty.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+import boto3
+from botocore.config import Config
+
+from reference_app.settings import Settings
+
+DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+_LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def is_loopback(endpoint_url: str) -> bool:
+    host = urlparse(endpoint_url).hostname or ""
+    return host in _LOOPBACK or host.startswith("127.")
+
+
+def _has_credentials() -> bool:
+    return boto3.session.Session().get_credentials() is not None
+
+
+def client_kwargs(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments for ``boto3.client``: region, endpoint override, credentials."""
+    kwargs: dict[str, Any] = {"region_name": settings.aws_region}
+    if settings.endpoint_url:
+        kwargs["endpoint_url"] = settings.endpoint_url
+        # a loopback endpoint never triggers credential resolution (no IMDS probing)
+        if is_loopback(settings.endpoint_url) or not _has_credentials():
+            kwargs.update(DUMMY_CREDENTIALS)
+    return kwargs
+
+
+def make_client(service: str, settings: Settings, *, max_pool: int = 32) -> Any:
+    """A thread-safe low-level client. botocore's own retries stay small (connection
+    hiccups); throttling and transaction conflicts are retried by our own policy, which
+    knows which change failed."""
+    config = Config(
+        retries={"mode": "standard", "max_attempts": 2},
+        connect_timeout=3,
+        read_timeout=15,
+        max_pool_connections=max_pool,
+    )
+    session: Any = boto3.session.Session()
+    return session.client(service, config=config, **client_kwargs(settings))
