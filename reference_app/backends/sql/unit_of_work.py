@@ -1,0 +1,217 @@
+"""The unit of work and backend shared by every SQL store.
+
+A commit replays the staged changes in one transaction, in order, each as a conditional
+statement (see :mod:`.queries`); the first condition that does not hold raises
+:class:`CommitConflict` naming that change, and the transaction rolls back, so a change
+set is applied entirely or not at all, exactly like the memory backend's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reference_app.backends.sql.database import Database, Executor
+from reference_app.backends.sql.mapping import (
+    CARD_REQUESTS,
+    CARDS,
+    EVENTS,
+    IDEMPOTENCY,
+    TRANSACTIONS,
+    USERS,
+    TableSpec,
+    spec_for,
+)
+from reference_app.backends.sql.migrations import migrate
+from reference_app.backends.sql.queries import Queries, queries_for
+from reference_app.domain.model import (
+    Card,
+    CardRequest,
+    CardRequestStatus,
+    DeliveryStatus,
+    IdempotencyRecord,
+    OutboxEvent,
+    Transaction,
+    TransactionType,
+    User,
+)
+from reference_app.service_layer.unit_of_work import (
+    Backend,
+    Change,
+    ClaimIdempotency,
+    CommitConflict,
+    Insert,
+    PageQuery,
+    ReleaseIdempotency,
+    UnitOfWork,
+    Update,
+    UpdateDelivery,
+)
+
+_HELD = "idempotency record held by another request"
+
+
+class SqlUnitOfWork(UnitOfWork):
+    def __init__(self, db: Database, queries: Queries) -> None:
+        super().__init__()
+        self._db = db
+        self._q = queries
+        self._dialect = db.dialect
+
+    # writes ----------------------------------------------------------------------------
+
+    def _apply(self, changes: list[Change]) -> None:
+        with self._db.transaction() as ex:
+            for change in changes:
+                self._write(ex, change)
+
+    def _write(self, ex: Executor, change: Change) -> None:
+        q, dialect = self._q, self._dialect
+        if isinstance(change, Insert):
+            spec = spec_for(change.entity)
+            if ex.execute(q.insert[spec.table], spec.encode(change.entity, dialect)) != 1:
+                raise CommitConflict(change, self._insert_conflict(ex, spec, change.entity))
+        elif isinstance(change, Update):
+            spec = spec_for(change.entity)
+            params = [
+                *spec.encode_non_key(change.entity, dialect),
+                change.entity.id,
+                change.expected_version,
+            ]
+            if ex.execute(q.update_versioned[spec.table], params) != 1:
+                raise CommitConflict(change, f"{change.entity.id} version changed")
+        elif isinstance(change, UpdateDelivery):
+            params = [
+                *EVENTS.encode_non_key(change.event, dialect),
+                change.event.id,
+                change.expected.attempts,
+                change.expected.status.value,
+            ]
+            if ex.execute(q.update_delivery, params) != 1:
+                raise CommitConflict(change, f"event {change.event.id} delivery changed")
+        elif isinstance(change, ClaimIdempotency):
+            record = change.record
+            if change.replaces_token is None:
+                written = ex.execute(
+                    q.insert[IDEMPOTENCY.table], IDEMPOTENCY.encode(record, dialect)
+                )
+            else:
+                params = [
+                    *IDEMPOTENCY.encode_non_key(record, dialect),
+                    record.scope,
+                    change.replaces_token,
+                ]
+                written = ex.execute(q.claim_takeover, params)
+            if written != 1:
+                raise CommitConflict(change, _HELD)
+        elif isinstance(change, ReleaseIdempotency):
+            if ex.execute(q.release, (change.scope, change.token)) != 1:
+                raise CommitConflict(change, _HELD)
+        else:  # pragma: no cover - the Change union is closed
+            raise TypeError(f"unknown change {change!r}")
+
+    def _insert_conflict(self, ex: Executor, spec: TableSpec[Any], entity: Any) -> str:
+        """Which unique constraint refused the insert, in the memory backend's words."""
+        if ex.query(self._q.exists[spec.table], (entity.id,)):
+            return f"{entity.id} already exists"
+        if spec is USERS:
+            return "email already registered"
+        if spec is EVENTS:
+            return "event sequence already used"
+        return f"{entity.id} conflicts with a stored row"
+
+    # reads -----------------------------------------------------------------------------
+
+    def _get(self, spec: TableSpec[Any], key: str) -> Any:
+        rows = self._db.query(self._q.get[spec.table], (key,))
+        return spec.decode(rows[0], self._dialect) if rows else None
+
+    def _list(
+        self,
+        spec: TableSpec[Any],
+        filters: dict[str, Any],
+        page: PageQuery,
+        *,
+        newest_first: bool = True,
+    ) -> list[Any]:
+        present = {k: v for k, v in filters.items() if v is not None}
+        sql = self._q.listing(spec, tuple(present), newest_first, page.after is not None)
+        params: list[Any] = list(present.values())
+        if page.after is not None:
+            params += [self._dialect.encode_ts(page.after.created_at), page.after.id]
+        params.append(page.limit)
+        return [spec.decode(row, self._dialect) for row in self._db.query(sql, params)]
+
+    def get_user(self, user_id: str) -> User | None:
+        user: User | None = self._get(USERS, user_id)
+        return user
+
+    def get_user_by_email(self, email: str) -> User | None:
+        rows = self._db.query(self._q.user_by_email, (email,))
+        return USERS.decode(rows[0], self._dialect) if rows else None
+
+    def get_card_request(self, request_id: str) -> CardRequest | None:
+        request: CardRequest | None = self._get(CARD_REQUESTS, request_id)
+        return request
+
+    def list_card_requests(
+        self, user_id: str | None, status: CardRequestStatus | None, page: PageQuery
+    ) -> list[CardRequest]:
+        filters = {"user_id": user_id, "status": status.value if status else None}
+        return self._list(CARD_REQUESTS, filters, page)
+
+    def get_card(self, card_id: str) -> Card | None:
+        card: Card | None = self._get(CARDS, card_id)
+        return card
+
+    def list_cards(self, user_id: str | None, page: PageQuery) -> list[Card]:
+        return self._list(CARDS, {"user_id": user_id}, page)
+
+    def list_transactions(
+        self, card_id: str, kind: TransactionType | None, page: PageQuery
+    ) -> list[Transaction]:
+        filters = {"card_id": card_id, "type": kind.value if kind else None}
+        return self._list(TRANSACTIONS, filters, page)
+
+    def get_idempotency(self, scope: str) -> IdempotencyRecord | None:
+        record: IdempotencyRecord | None = self._get(IDEMPOTENCY, scope)
+        return record
+
+    def list_events(self, subject: str | None, page: PageQuery) -> list[OutboxEvent]:
+        return self._list(EVENTS, {"subject": subject}, page, newest_first=False)
+
+    def pending_events(self, limit: int) -> list[OutboxEvent]:
+        rows = self._db.query(self._q.pending_events, (DeliveryStatus.PENDING.value, limit))
+        return [EVENTS.decode(row, self._dialect) for row in rows]
+
+
+class SqlBackend(Backend):
+    """A namespace of a SQL database: migrated on construction, then units of work."""
+
+    def __init__(self, db: Database, ns_ident: str, *, namespace: str, migrate_now: bool = True):
+        self.db = db
+        self.namespace = namespace
+        self.ns_ident = ns_ident
+        self.queries = queries_for(db.dialect, ns_ident)
+        if migrate_now:
+            self.migrate()
+
+    def migrate(self) -> list[int]:
+        """Apply pending schema migrations to this namespace; return the versions applied."""
+        return migrate(self.db, self.ns_ident)
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.db, self.queries)
+
+    def check_ready(self) -> None:
+        self.db.ping()
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "backend": self.name,
+            "engine": self.db.dialect.name,
+            "version": self.db.server_version(),
+            "namespace": self.ns_ident,
+        }
+
+    def close(self) -> None:
+        self.db.close()
