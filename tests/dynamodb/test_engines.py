@@ -1,0 +1,159 @@
+"""The DynamoDB engines: lifecycle, capability detection, probes, LocalStack files."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+import yaml
+
+from parity.engines.base import EngineUnavailable
+from parity.engines.dynamodb import (
+    AwsDynamoDbEngine,
+    DynaliteEngine,
+    DynamoDbEngine,
+    LocalStackEngine,
+    MotoEngine,
+    MotoServerEngine,
+    UrlDynamoDbEngine,
+)
+from parity.engines.registry import create_engine
+from reference_app.backends.dynamodb import tables
+from reference_app.backends.registry import create_backend
+from reference_app.service_layer.unit_of_work import CommitConflict, PageQuery
+from tests.dynamodb.factories import user
+from tests.engines import engine_or_skip
+
+pytestmark = pytest.mark.dynamodb
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_registry_names_resolve_to_the_classes() -> None:
+    assert isinstance(create_engine("dynamodb@moto"), MotoEngine)
+    assert isinstance(create_engine("dynamodb@moto-server"), MotoServerEngine)
+    assert isinstance(create_engine("dynamodb@dynalite"), DynaliteEngine)
+    assert isinstance(create_engine("dynamodb@localstack"), LocalStackEngine)
+    assert isinstance(create_engine("dynamodb@url"), UrlDynamoDbEngine)
+    assert isinstance(create_engine("dynamodb@aws"), AwsDynamoDbEngine)
+
+
+def test_moto_server_start_stop_leaves_no_process() -> None:
+    engine = MotoServerEngine()
+    engine.start()
+    pid = engine.pid
+    assert pid is not None and alive(pid)
+    info = engine.info()
+    assert info.name == "dynamodb@moto-server" and info.version
+    log = Path(info.details["log"])
+    settings = engine.settings("ns1")
+    assert settings.endpoint_url and settings.endpoint_url.startswith("http://127.0.0.1:")
+    assert settings.namespace == "ns1" and settings.table_prefix == engine.table_prefix
+    create_backend(settings).check_ready()
+    engine.stop()
+    assert not alive(pid)
+    assert log.exists()  # kept for the report
+    engine.stop()  # idempotent
+
+
+def test_moto_engine_with_sqs_transport_fills_the_settings() -> None:
+    engine = MotoEngine(transport="sqs")
+    try:
+        settings = engine.settings("ns")
+        assert settings.transport == "sqs"
+        assert settings.queue_url and settings.queue_url.endswith(".fifo")
+        assert settings.event_bus_name == f"{engine.table_prefix}-bus"
+    finally:
+        engine.stop()
+
+
+def test_dynalite_reports_missing_capabilities_instead_of_crashing() -> None:
+    engine = DynaliteEngine()
+    reason = engine.probe()
+    if reason is not None:
+        assert "npm install" in reason
+        pytest.skip(f"dynalite not installed here: {reason}")
+    engine.start()
+    try:
+        assert set(engine.unsupported) == {"transactions", "ttl"}
+        assert "TransactWriteItems" in engine.unsupported["transactions"]
+        info = engine.info()
+        assert info.unsupported == engine.unsupported and info.version != "unknown"
+        backend = create_backend(engine.settings("ns"))
+        backend.check_ready()  # reads and provisioning work; only commits cannot
+        with backend.unit_of_work() as uow:
+            assert uow.list_cards(None, PageQuery(5)) == []
+            uow.add(user())
+            with pytest.raises(Exception) as failed:
+                uow.commit()
+            assert not isinstance(failed.value, CommitConflict)  # never a fake "conflict"
+    finally:
+        pid = engine.pid
+        engine.stop()
+        assert pid is None or not alive(pid)
+
+
+def test_localstack_probe_names_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LOCALSTACK_AUTH_TOKEN", raising=False)
+    reason = LocalStackEngine().probe()
+    assert reason is not None and "LOCALSTACK_AUTH_TOKEN" in reason
+    monkeypatch.setenv("LOCALSTACK_AUTH_TOKEN", "dummy")
+    reason = LocalStackEngine().probe()
+    if reason is not None:  # no Docker engine on this machine
+        assert "Docker" in reason or "docker" in reason
+        with pytest.raises(EngineUnavailable):
+            LocalStackEngine().start()
+
+
+def test_aws_engine_is_opt_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PARITY_ALLOW_AWS", raising=False)
+    reason = AwsDynamoDbEngine().probe()
+    assert reason is not None and "PARITY_ALLOW_AWS=1" in reason
+    with pytest.raises(EngineUnavailable):
+        AwsDynamoDbEngine().start()
+
+
+def test_url_engine_uses_any_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PARITY_DYNAMODB_URL", raising=False)
+    assert "PARITY_DYNAMODB_URL" in (UrlDynamoDbEngine().probe() or "")
+    running = engine_or_skip("dynamodb@moto-server")
+    assert isinstance(running, DynamoDbEngine)
+    monkeypatch.setenv("PARITY_DYNAMODB_URL", str(running.endpoint_url))
+    engine = UrlDynamoDbEngine()
+    create_backend(engine.settings("url-ns")).check_ready()
+    assert engine.info().details["endpoint"] == running.endpoint_url
+
+
+def test_tables_cli_provisions_idempotently() -> None:
+    running = engine_or_skip("dynamodb@moto")
+    assert isinstance(running, DynamoDbEngine)
+    args = ["--endpoint-url", str(running.endpoint_url), "--table-prefix", "cli-test"]
+    assert tables.main(args) == 0
+    assert tables.main(args) == 0
+    client = running.client("dynamodb")
+    assert "cli-test-ledger" in client.list_tables()["TableNames"]
+
+
+def test_compose_file_takes_the_token_from_the_environment() -> None:
+    compose = yaml.safe_load((ROOT / "localstack" / "docker-compose.yml").read_text())
+    service = compose["services"]["localstack"]
+    env = service["environment"]
+    assert env["LOCALSTACK_AUTH_TOKEN"].startswith("${LOCALSTACK_AUTH_TOKEN")
+    assert set(env["SERVICES"].split(",")) == {"dynamodb", "sqs", "events"}
+    assert any("/etc/localstack/init/ready.d" in v for v in service["volumes"])
+    scripts = sorted((ROOT / "localstack" / "init" / "ready.d").glob("*.sh"))
+    assert scripts
+    for script in scripts:
+        assert script.stat().st_mode & stat.S_IXUSR
+        text = script.read_text()
+        assert "reference_app.backends.dynamodb.tables" in text
+        assert "reference_app.transports.provisioning" in text
