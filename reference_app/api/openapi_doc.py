@@ -2,6 +2,7 @@
 
 - ``Idempotency-Key`` is *required* by the contract but declared optional in the route so
   that a missing key is our documented 400 problem, not FastAPI's generic 422.
+- ``If-Match`` likewise: required on ``updateCardStatus`` (missing → 428; empty → 400).
 - FastAPI documents its own 422 ``HTTPValidationError``; ours is a problem+json.
 - The committed ``openapi.yaml`` must equal this output (a test checks it).
 """
@@ -15,12 +16,16 @@ import yaml
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from reference_app.api.preconditions import IDEMPOTENCY_KEY_PATTERN
 from reference_app.api.schemas import Problem
 from reference_app.service_layer.idempotency import MAX_KEY_LENGTH
 from reference_app.service_layer.outcome import PROBLEM_JSON
 
 COMMITTED = Path(__file__).resolve().parent.parent / "openapi.yaml"
 _REQUIRED_KEY_OPERATIONS = {"createCardRequest", "postTransaction"}
+#: If-Match is required here (declared optional in the route so a missing one is our
+#: documented 428, not FastAPI's 422)
+_REQUIRED_IF_MATCH_OPERATIONS = {"updateCardStatus"}
 
 
 def _problem_ref() -> dict[str, Any]:
@@ -31,8 +36,14 @@ def _fix_operation(op: dict[str, Any]) -> None:
     for param in op.get("parameters", []):
         if param.get("in") == "header" and param["name"] == "Idempotency-Key":
             param["required"] = op.get("operationId") in _REQUIRED_KEY_OPERATIONS
-            param["schema"] = {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH}
+            param["schema"] = {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_KEY_LENGTH,
+                "pattern": IDEMPOTENCY_KEY_PATTERN,
+            }
         if param.get("in") == "header" and param["name"] == "If-Match":
+            param["required"] = op.get("operationId") in _REQUIRED_IF_MATCH_OPERATIONS
             param["schema"] = {"type": "string", "minLength": 1}
     responses = op.setdefault("responses", {})
     if "422" in responses:

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from reference_app.domain import errors
 from reference_app.service_layer.idempotency import problem_body
@@ -83,11 +84,30 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return problem_response(422, body)
 
 
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path. Starlette's 405 names only the first
+    partially matching route's methods; RFC 9110 wants the resource's full set, so ask
+    the router, method by method, which ones it would fully match."""
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     slug, title = _HTTP_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
     body = _problem(slug, title, exc.status_code, str(exc.detail))
-    return problem_response(exc.status_code, body, dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers = {k: v for k, v in headers.items() if k.lower() != "allow"}
+        headers["allow"] = allowed_methods(request)
+    return problem_response(exc.status_code, body, headers)
 
 
 async def _unavailable(request: Request, exc: Exception) -> Response:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
 from reference_app.domain.rules import MAX_AMOUNT_CENTS, MAX_SCORE
 
@@ -21,6 +21,14 @@ def _storable(value: str) -> str:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise ValueError("must be valid Unicode text") from exc
+    return value
+
+
+def _integral(value: object) -> object:
+    """JSON has one number type: ``5.0`` *is* the integer 5 (JSON Schema agrees), so it is
+    accepted as 5; ``5.5``, strings and booleans still fail :class:`StrictInt`."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     return value
 
 
@@ -41,7 +49,7 @@ class _Strict(BaseModel):
 class SignUp(_Strict):
     name: Name
     email: Email
-    score: Annotated[StrictInt, Field(ge=0, le=MAX_SCORE)]
+    score: Annotated[StrictInt, Field(ge=0, le=MAX_SCORE), BeforeValidator(_integral)]
 
 
 class User(BaseModel):
@@ -90,7 +98,7 @@ class CardPatch(_Strict):
 
 class TransactionCreate(_Strict):
     type: Literal["purchase", "payment"]
-    amount_cents: Annotated[StrictInt, Field(ge=1, le=MAX_AMOUNT_CENTS)]
+    amount_cents: Annotated[StrictInt, Field(ge=1, le=MAX_AMOUNT_CENTS), BeforeValidator(_integral)]
     description: Description | None = None
 
 

@@ -40,7 +40,7 @@ def test_sign_up_honours_an_optional_idempotency_key(ledger: Ledger) -> None:
     [
         ({"name": "A", "email": "a@b.co"}, 422),  # missing score
         ({"name": "A", "email": "a@b.co", "score": "700"}, 422),  # wrong type
-        ({"name": "A", "email": "a@b.co", "score": 700.0}, 422),  # float is not an int
+        ({"name": "A", "email": "a@b.co", "score": 700.5}, 422),  # a fraction is not an int
         ({"name": "A", "email": "a@b.co", "score": 1001}, 422),
         ({"name": "A", "email": "a@b.co", "score": -1}, 422),
         ({"name": "A", "email": "not-an-email", "score": 1}, 422),

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from reference_app.api import schemas
 from reference_app.api.dependencies import PrincipalDep, ServicesDep, render, render_page
 from reference_app.api.links import link
+from reference_app.api.preconditions import checked_idempotency_key
 from reference_app.api.problems import documented
 from reference_app.domain.model import CardRequestStatus
 from reference_app.service_layer import card_requests, idempotency
@@ -44,7 +45,7 @@ def create_card_request(
     ] = None,
     body: schemas.CardRequestCreate | None = None,
 ) -> Response:
-    key = idempotency.validate_key(idempotency_key, required=True)
+    key = idempotency.validate_key(checked_idempotency_key(idempotency_key), required=True)
     return render(card_requests.create(svc, who, key))
 
 

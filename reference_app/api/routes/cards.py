@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from reference_app.api import schemas
 from reference_app.api.dependencies import PrincipalDep, ServicesDep, render, render_page
 from reference_app.api.links import link
+from reference_app.api.preconditions import checked_if_match
 from reference_app.api.problems import documented
 from reference_app.domain.model import CardStatus
 from reference_app.service_layer import cards
@@ -53,6 +54,11 @@ def list_cards(
             "links": {
                 "ListTransactions": link("listTransactions", card_id="$response.body#/id"),
                 "PostTransaction": link("postTransaction", card_id="$response.body#/id"),
+                "UpdateCardStatus": link(
+                    "updateCardStatus",
+                    card_id="$response.body#/id",
+                    **{"header.If-Match": "$response.header.ETag"},
+                ),
             },
         },
     },
@@ -66,7 +72,7 @@ def get_card(svc: ServicesDep, who: PrincipalDep, card_id: str) -> Response:
     operation_id="updateCardStatus",
     response_model=schemas.Card,
     responses={
-        **documented(401, 404, 409, 412, 422, 428),
+        **documented(400, 401, 404, 409, 412, 422, 428),
         200: {"description": "Updated", "headers": _ETAG},
     },
 )
@@ -80,7 +86,8 @@ def update_card(
     ] = None,
 ) -> Response:
     """Block, unblock or close a card. ``If-Match`` missing → 428, stale → 412."""
-    return render(cards.change_status(svc, who, card_id, CardStatus(body.status), if_match))
+    status = CardStatus(body.status)
+    return render(cards.change_status(svc, who, card_id, status, checked_if_match(if_match)))
 
 
 @router.get(

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from reference_app.api import schemas
 from reference_app.api.dependencies import PrincipalDep, ServicesDep, render, render_page
 from reference_app.api.links import link
+from reference_app.api.preconditions import checked_idempotency_key, checked_if_match
 from reference_app.api.problems import documented
 from reference_app.domain.model import TransactionType
 from reference_app.service_layer import idempotency, transactions
@@ -54,7 +55,7 @@ def post_transaction(
         str | None, Header(alias="If-Match", description="Optional: pin the card's version")
     ] = None,
 ) -> Response:
-    key = idempotency.validate_key(idempotency_key, required=True)
+    key = idempotency.validate_key(checked_idempotency_key(idempotency_key), required=True)
     return render(
         transactions.post(
             svc,
@@ -64,7 +65,7 @@ def post_transaction(
             amount_cents=body.amount_cents,
             description=body.description,
             idempotency_key=key,
-            if_match=if_match,
+            if_match=checked_if_match(if_match),
         )
     )
 

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from reference_app.api import schemas
 from reference_app.api.dependencies import PrincipalDep, ServicesDep, render
 from reference_app.api.links import link
+from reference_app.api.preconditions import checked_idempotency_key
 from reference_app.api.problems import documented
 from reference_app.service_layer import idempotency, users
 
@@ -32,7 +33,7 @@ def sign_up(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
     """Public sign-up: returns the user and a bearer token. Idempotency-Key optional."""
-    key = idempotency.validate_key(idempotency_key, required=False)
+    key = idempotency.validate_key(checked_idempotency_key(idempotency_key), required=False)
     return render(
         users.sign_up(svc, name=body.name, email=body.email, score=body.score, idempotency_key=key)
     )
