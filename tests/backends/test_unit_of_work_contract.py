@@ -123,13 +123,14 @@ def page_all(fetch: Callable[[PageQuery], list[Any]], limit: int) -> list[list[A
     """Follow keyset pages of ``limit`` to the end, as the service does (limit + 1)."""
     pages: list[list[Any]] = []
     after: PageKey | None = None
-    while True:
+    for _ in range(1000):  # a page that repeats its key would loop forever: fail instead
         rows = fetch(PageQuery(limit + 1, after))
         pages.append(rows[:limit])
         if len(rows) <= limit:
             return pages
         last = rows[limit - 1]
         after = PageKey(getattr(last, "created_at", None) or last.time, last.id)
+    raise AssertionError("pagination did not terminate: a page repeated its predecessor")
 
 
 def ids(rows: list[Any]) -> list[str]:
