@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from reference_app.domain import errors
 from reference_app.domain.model import Card, CardRequest
 from reference_app.service_layer.ports import Principal
@@ -18,17 +20,18 @@ def require_admin(principal: Principal) -> None:
         raise errors.Forbidden("this operation needs the admin role")
 
 
-MAX_ID_LENGTH = 64
+#: Ids this API issues are ``prefix_`` + base32: anything else cannot exist. Checking
+#: first turns inputs some stores reject loudly (NUL in PostgreSQL text, over-long
+#: DynamoDB keys) into the clean 404 every backend agrees on.
+_ID_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
-def _lookup_id(value: str) -> str | None:
-    """Ids this API issues are short; anything longer cannot exist, and some stores
-    (DynamoDB keys) would reject it with a server error instead of a clean miss."""
-    return value if 0 < len(value) <= MAX_ID_LENGTH else None
+def plausible_id(value: str) -> str | None:
+    return value if _ID_SHAPE.fullmatch(value) else None
 
 
 def visible_card(uow: UnitOfWork, principal: Principal, card_id: str) -> Card:
-    key = _lookup_id(card_id)
+    key = plausible_id(card_id)
     card = uow.get_card(key) if key else None
     if card is None or not (principal.is_admin or card.user_id == principal.subject):
         raise errors.NotFound(f"card {card_id} not found")
@@ -36,7 +39,7 @@ def visible_card(uow: UnitOfWork, principal: Principal, card_id: str) -> Card:
 
 
 def visible_request(uow: UnitOfWork, principal: Principal, request_id: str) -> CardRequest:
-    key = _lookup_id(request_id)
+    key = plausible_id(request_id)
     req = uow.get_card_request(key) if key else None
     if req is None or not (principal.is_admin or req.user_id == principal.subject):
         raise errors.NotFound(f"card request {request_id} not found")
