@@ -28,12 +28,37 @@ ALIASES: dict[str, str] = {
 }
 
 
+# "Best available" names: the first engine, in order, whose probe passes here. ``tox -e
+# aws`` uses dynamodb@best: an explicit PARITY_DYNAMODB_URL (e.g. a CI LocalStack service),
+# else LocalStack via testcontainers when Docker and a token are present, else moto-server.
+PREFERENCES: dict[str, tuple[str, ...]] = {
+    "dynamodb@best": ("dynamodb@url", "dynamodb@localstack", "dynamodb@moto-server"),
+    "postgres@best": ("postgres@url", "postgres@local", "postgres@docker"),
+}
+
+
 def canonical(name: str) -> str:
-    return ALIASES.get(name, name)
+    """Resolve aliases and ``@best`` preferences to one concrete engine name."""
+    name = ALIASES.get(name, name)
+    choices = PREFERENCES.get(name)
+    if choices is None:
+        return name
+    reasons = []
+    for choice in choices:
+        try:
+            reason = engine_class(choice)().probe()
+        except EngineUnavailable as exc:
+            reason = exc.reason
+        if reason is None:
+            return choice
+        reasons.append(f"{choice}: {reason}")
+    raise EngineUnavailable(name, "no engine available (" + "; ".join(reasons) + ")")
 
 
 def engine_class(name: str) -> type[Engine]:
-    name = canonical(name)
+    name = ALIASES.get(name, name)
+    if name in PREFERENCES:
+        name = canonical(name)
     target = ENGINES.get(name)
     if target is None:
         known = ", ".join(sorted(ENGINES))
