@@ -23,6 +23,7 @@ surfaces as a CommitConflict, which the service retries like any lost race.
 from __future__ import annotations
 
 import atexit
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -97,6 +98,40 @@ def close_pools(url: str | None = None) -> None:
 atexit.register(close_pools)
 
 
+# --- NUL in text ----------------------------------------------------------------------------
+# PostgreSQL text cannot hold U+0000; memory, SQLite and DynamoDB can, so a name or an id
+# with a NUL in it must not turn into a 5xx on this backend alone. Every string parameter
+# goes through a reversible, order-preserving escape (a prefix-free code whose code words
+# sort like the characters they stand for, so ``ORDER BY id`` under the "C" collation is
+# unchanged): U+0000 -> U+0001 U+0001, U+0001 -> U+0001 U+0002. Strings without either
+# character, i.e. all ordinary ones, pass through untouched.
+
+_ESCAPE = str.maketrans({"\x00": "\x01\x01", "\x01": "\x01\x02"})
+_ESCAPED = re.compile("\x01([\x01\x02])")
+
+
+def escape_text(value: str) -> str:
+    if "\x00" in value or "\x01" in value:
+        return value.translate(_ESCAPE)
+    return value
+
+
+def unescape_text(value: str) -> str:
+    if "\x01" not in value:
+        return value
+    return _ESCAPED.sub(lambda m: "\x00" if m[1] == "\x01" else "\x01", value)
+
+
+def _params(params: Sequence[Any]) -> Sequence[Any] | None:
+    if not params:
+        return None
+    return [escape_text(p) if isinstance(p, str) else p for p in params]
+
+
+def _rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    return [tuple(unescape_text(v) if isinstance(v, str) else v for v in row) for row in rows]
+
+
 # --- the Database over psycopg ---------------------------------------------------------
 
 
@@ -105,12 +140,12 @@ class _PgExecutor:
         self._cur = cursor
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        self._cur.execute(sql, params or None)
+        self._cur.execute(sql, _params(params))
         return self._cur.rowcount
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        self._cur.execute(sql, params or None)
-        return self._cur.fetchall()
+        self._cur.execute(sql, _params(params))
+        return _rows(self._cur.fetchall())
 
 
 class PostgresDatabase(Database):
@@ -124,7 +159,7 @@ class PostgresDatabase(Database):
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
             with self._pool.connection() as conn:
-                return conn.execute(sql, params or None).fetchall()
+                return _rows(conn.execute(sql, _params(params)).fetchall())
         except _UNAVAILABLE_ERRORS as exc:
             raise BackendUnavailable(f"postgres: {_first_line(exc)}") from exc
 

@@ -192,6 +192,21 @@ def test_timestamps_with_other_offsets_round_trip_to_the_same_instant(backend: B
     assert format_ts(loaded.created_at) == "2026-03-04T05:06:07.000001Z"
 
 
+def test_control_characters_in_text_round_trip_and_sort_by_code_point(backend: Backend) -> None:
+    odd_ids = ["crd_\x00", "crd_\x01", "crd_\x01\x01", "crd_", "crd_\x02", "crd_\x00z"]
+    insert(backend, user("usr_\x00", email="nul\x00@example.com"))
+    insert(backend, *(card(cid, user_id="usr_\x00", when=T0) for cid in odd_ids))
+    with backend.unit_of_work() as uow:
+        assert uow.get_user("usr_\x00") == user("usr_\x00", email="nul\x00@example.com")
+        assert uow.get_user_by_email("nul\x00@example.com") is not None
+        assert uow.get_card("crd_\x00") == card("crd_\x00", user_id="usr_\x00")
+        assert uow.get_card("crd_\x01\x02") is None
+        listed = uow.list_cards("usr_\x00", PageQuery(10))
+    assert ids(listed) == sorted(odd_ids, reverse=True)
+    pages = paged_ids(backend, "list_cards", "usr_\x00", limit=1)
+    assert_full_pages(pages, 1, sorted(odd_ids, reverse=True))
+
+
 def test_missing_rows_read_as_none(backend: Backend) -> None:
     with backend.unit_of_work() as uow:
         assert uow.get_user("nope") is None
@@ -199,6 +214,10 @@ def test_missing_rows_read_as_none(backend: Backend) -> None:
         assert uow.get_card_request("nope") is None
         assert uow.get_card("nope") is None
         assert uow.get_idempotency("nope") is None
+        # Unencodable keys (lone surrogates) cannot be stored anywhere: not found, no error.
+        assert uow.get_card("crd_\ud800") is None
+        assert uow.get_user_by_email("\udfff@example.com") is None
+        assert uow.list_transactions("crd_\ud800", None, PageQuery(5)) == []
         assert uow.list_cards(None, PageQuery(10)) == []
         assert uow.pending_events(10) == []
 

@@ -121,8 +121,16 @@ class SqlUnitOfWork(UnitOfWork):
 
     # reads -----------------------------------------------------------------------------
 
+    def _query(self, sql: str, params: Any) -> list[tuple[Any, ...]]:
+        """A read; a parameter the driver cannot encode (a lone surrogate from a URL)
+        cannot equal any stored value, since no write of it could succeed: no rows."""
+        try:
+            return self._db.query(sql, params)
+        except UnicodeEncodeError:
+            return []
+
     def _get(self, spec: TableSpec[Any], key: str) -> Any:
-        rows = self._db.query(self._q.get[spec.table], (key,))
+        rows = self._query(self._q.get[spec.table], (key,))
         return spec.decode(rows[0], self._dialect) if rows else None
 
     def _list(
@@ -139,14 +147,14 @@ class SqlUnitOfWork(UnitOfWork):
         if page.after is not None:
             params += [self._dialect.encode_ts(page.after.created_at), page.after.id]
         params.append(page.limit)
-        return [spec.decode(row, self._dialect) for row in self._db.query(sql, params)]
+        return [spec.decode(row, self._dialect) for row in self._query(sql, params)]
 
     def get_user(self, user_id: str) -> User | None:
         user: User | None = self._get(USERS, user_id)
         return user
 
     def get_user_by_email(self, email: str) -> User | None:
-        rows = self._db.query(self._q.user_by_email, (email,))
+        rows = self._query(self._q.user_by_email, (email,))
         return USERS.decode(rows[0], self._dialect) if rows else None
 
     def get_card_request(self, request_id: str) -> CardRequest | None:
