@@ -136,16 +136,31 @@ def _rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
 
 
 class _PgExecutor:
-    def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
-        self._cur = cursor
+    """Statements in a transaction on a connection in pipeline mode: a commit's change
+    set is BEGIN + all its statements in one round trip, then COMMIT or ROLLBACK in a
+    second one, instead of one round trip per statement."""
+
+    def __init__(self, conn: psycopg.Connection[Any], pipeline: psycopg.Pipeline) -> None:
+        self._conn = conn
+        self._pipeline = pipeline
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        self._cur.execute(sql, _params(params))
-        return self._cur.rowcount
+        return self.execute_batch([(sql, params)])[0]
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        self._cur.execute(sql, _params(params))
-        return _rows(self._cur.fetchall())
+        cur = self._conn.cursor()
+        cur.execute(sql, _params(params))
+        self._pipeline.sync()
+        return _rows(cur.fetchall())
+
+    def execute_batch(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[int]:
+        cursors = []
+        for sql, params in statements:
+            cur = self._conn.cursor()
+            cur.execute(sql, _params(params))
+            cursors.append(cur)
+        self._pipeline.sync()
+        return [cur.rowcount for cur in cursors]
 
 
 class PostgresDatabase(Database):
@@ -166,8 +181,8 @@ class PostgresDatabase(Database):
     @contextmanager
     def transaction(self) -> Iterator[Executor]:
         try:
-            with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-                yield _PgExecutor(cur)
+            with self._pool.connection() as conn, conn.pipeline() as pipe, conn.transaction():
+                yield _PgExecutor(conn, pipe)
         except pg_errors.TransactionRollback as exc:  # deadlock / serialization failure
             raise CommitConflict(None, f"transaction aborted: {_first_line(exc)}") from exc
         except _UNAVAILABLE_ERRORS as exc:

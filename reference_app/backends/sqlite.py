@@ -59,6 +59,15 @@ class _Cursor:
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self._conn.execute(sql, params).fetchall()
 
+    def execute_batch(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[int]:
+        # In-process: no round trips to save; stop at the first failed condition.
+        counts = []
+        for sql, params in statements:
+            counts.append(self.execute(sql, params))
+            if counts[-1] != 1:
+                break
+        return counts + [0] * (len(statements) - len(counts))
+
 
 class _Pool:
     """Connections to one file, reused across threads (``check_same_thread=False``;

@@ -26,6 +26,11 @@ class Executor(Protocol):
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
 
+    def execute_batch(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[int]:
+        """Run every statement, in order; return each one's rowcount. A driver may send
+        them in one round trip (psycopg's pipeline mode)."""
+        ...
+
 
 class Database(abc.ABC):
     dialect: Dialect

@@ -60,54 +60,57 @@ class SqlUnitOfWork(UnitOfWork):
     # writes ----------------------------------------------------------------------------
 
     def _apply(self, changes: list[Change]) -> None:
+        statements = [self._statement(change) for change in changes]
         with self._db.transaction() as ex:
-            for change in changes:
-                self._write(ex, change)
+            # All statements go out together (one round trip on PostgreSQL's pipeline);
+            # a statement whose condition failed wrote nothing, and raising rolls back
+            # whatever the others wrote, so checking afterwards is still all-or-nothing.
+            for change, written in zip(changes, ex.execute_batch(statements), strict=True):
+                if written != 1:
+                    raise CommitConflict(change, self._reason(ex, change))
 
-    def _write(self, ex: Executor, change: Change) -> None:
+    def _statement(self, change: Change) -> tuple[str, list[Any]]:
+        """The conditional statement of ``change``: it writes one row iff the condition holds."""
         q, dialect = self._q, self._dialect
         if isinstance(change, Insert):
             spec = spec_for(change.entity)
-            if ex.execute(q.insert[spec.table], spec.encode(change.entity, dialect)) != 1:
-                raise CommitConflict(change, self._insert_conflict(ex, spec, change.entity))
-        elif isinstance(change, Update):
+            return q.insert[spec.table], spec.encode(change.entity, dialect)
+        if isinstance(change, Update):
             spec = spec_for(change.entity)
-            params = [
-                *spec.encode_non_key(change.entity, dialect),
+            params = spec.encode_non_key(change.entity, dialect)
+            return q.update_versioned[spec.table], [
+                *params,
                 change.entity.id,
                 change.expected_version,
             ]
-            if ex.execute(q.update_versioned[spec.table], params) != 1:
-                raise CommitConflict(change, f"{change.entity.id} version changed")
-        elif isinstance(change, UpdateDelivery):
-            params = [
-                *EVENTS.encode_non_key(change.event, dialect),
+        if isinstance(change, UpdateDelivery):
+            params = EVENTS.encode_non_key(change.event, dialect)
+            expected = change.expected
+            return q.update_delivery, [
+                *params,
                 change.event.id,
-                change.expected.attempts,
-                change.expected.status.value,
+                expected.attempts,
+                expected.status.value,
             ]
-            if ex.execute(q.update_delivery, params) != 1:
-                raise CommitConflict(change, f"event {change.event.id} delivery changed")
-        elif isinstance(change, ClaimIdempotency):
+        if isinstance(change, ClaimIdempotency):
             record = change.record
             if change.replaces_token is None:
-                written = ex.execute(
-                    q.insert[IDEMPOTENCY.table], IDEMPOTENCY.encode(record, dialect)
-                )
-            else:
-                params = [
-                    *IDEMPOTENCY.encode_non_key(record, dialect),
-                    record.scope,
-                    change.replaces_token,
-                ]
-                written = ex.execute(q.claim_takeover, params)
-            if written != 1:
-                raise CommitConflict(change, _HELD)
-        elif isinstance(change, ReleaseIdempotency):
-            if ex.execute(q.release, (change.scope, change.token)) != 1:
-                raise CommitConflict(change, _HELD)
-        else:  # pragma: no cover - the Change union is closed
-            raise TypeError(f"unknown change {change!r}")
+                return q.insert[IDEMPOTENCY.table], IDEMPOTENCY.encode(record, dialect)
+            params = IDEMPOTENCY.encode_non_key(record, dialect)
+            return q.claim_takeover, [*params, record.scope, change.replaces_token]
+        if isinstance(change, ReleaseIdempotency):
+            return q.release, [change.scope, change.token]
+        raise TypeError(f"unknown change {change!r}")  # pragma: no cover - closed union
+
+    def _reason(self, ex: Executor, change: Change) -> str:
+        """Why ``change``'s condition failed, in the memory backend's words."""
+        if isinstance(change, Insert):
+            return self._insert_conflict(ex, spec_for(change.entity), change.entity)
+        if isinstance(change, Update):
+            return f"{change.entity.id} version changed"
+        if isinstance(change, UpdateDelivery):
+            return f"event {change.event.id} delivery changed"
+        return _HELD
 
     def _insert_conflict(self, ex: Executor, spec: TableSpec[Any], entity: Any) -> str:
         """Which unique constraint refused the insert, in the memory backend's words."""
