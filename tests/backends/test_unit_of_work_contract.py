@@ -636,3 +636,16 @@ def test_unopenable_sqlite_file_is_backend_unavailable(tmp_path: Any) -> None:
     url = f"sqlite:///{tmp_path}/missing-dir/ledger.db"
     with pytest.raises(BackendUnavailable, match="unable to open"):
         SqliteBackend.from_settings(Settings(backend="sqlite", database_url=url))
+
+
+def test_a_new_sqlite_namespace_needs_no_ddl(
+    backend: Backend, make_backend: Callable[..., Backend]
+) -> None:
+    sql = _sql(backend)
+    if sql.db.dialect.schema_per_namespace:
+        pytest.skip("namespaces are schemas on this dialect")
+    count = "SELECT COUNT(*) FROM sqlite_master"
+    before = sql.db.query(count)[0][0]
+    for _ in range(3):
+        make_backend()
+    assert sql.db.query(count)[0][0] == before

@@ -6,10 +6,14 @@
   is ``JSON`` (text-preserving, so key order survives like in the memory backend) or
   ``TEXT``; ids use the ``"C"`` collation in PostgreSQL so ``ORDER BY id`` is code-point
   order, as in Python and in SQLite's ``BINARY`` collation.
-- **namespaces**: SQLite prefixes table names inside the one database file; PostgreSQL
-  puts each namespace in its own schema. Every query names tables fully qualified, so
-  one shared connection pool serves every namespace with no per-checkout
-  ``search_path`` switching.
+- **namespaces**: PostgreSQL puts each namespace in its own schema (tables
+  schema-qualified in every statement, so one shared pool serves every namespace with no
+  ``search_path`` switching). SQLite keeps one set of tables per file with a leading
+  ``ns`` column in every key and index (a key prefix): a new namespace costs no DDL at
+  all. Per-namespace tables were measured first and rejected: every ``CREATE TABLE``
+  makes every pooled connection re-parse the whole (growing) schema, so creating the
+  600th namespace in a file took 70 ms and rising, while the harness makes one per
+  Hypothesis example.
 """
 
 from __future__ import annotations
@@ -60,7 +64,8 @@ class Dialect:
     name: str
     placeholder: str
     types: dict[str, str]
-    #: True: tables live in a schema named after the namespace; False: a name prefix.
+    #: True: tables live in a schema named after the namespace; False: one set of tables
+    #: whose rows carry the namespace in a leading ``ns`` key column.
     schema_per_namespace: bool
     encode_ts: Callable[[datetime], Any]
     decode_ts: Callable[[Any], datetime]
@@ -71,16 +76,21 @@ class Dialect:
         """Translate a ``?``-placeholder query into this dialect's placeholder style."""
         return text if self.placeholder == "?" else text.replace("?", self.placeholder)
 
+    @property
+    def namespace_column(self) -> bool:
+        return not self.schema_per_namespace
+
     def table(self, ns_ident: str, name: str) -> str:
+        """``ns_ident``: the schema (PostgreSQL) or the table-name prefix (SQLite)."""
         if self.schema_per_namespace:
             return f"{quote_ident(ns_ident)}.{quote_ident(name)}"
-        return quote_ident(f"{ns_ident}__{name}")
+        return quote_ident(f"{ns_ident}_{name}")
 
     def index(self, ns_ident: str, name: str) -> str:
         """Index names: per schema in PostgreSQL, database-wide in SQLite."""
         if self.schema_per_namespace:
             return quote_ident(name)
-        return quote_ident(f"{ns_ident}__{name}")
+        return quote_ident(f"{ns_ident}_{name}")
 
 
 def _pg_ts(value: Any) -> datetime:
@@ -106,6 +116,8 @@ SQLITE = Dialect(
         "JSON": "TEXT",
         "BIGINT": "INTEGER",
         "INT": "INTEGER",
+        "NS_COL": '"ns" TEXT NOT NULL,',  # the namespace: a leading key column
+        "NS_KEY": '"ns", ',
     },
     schema_per_namespace=False,
     encode_ts=format_ts,
@@ -124,6 +136,8 @@ POSTGRES = Dialect(
         "JSON": "JSON",
         "BIGINT": "BIGINT",
         "INT": "INTEGER",
+        "NS_COL": "",  # the namespace is the schema
+        "NS_KEY": "",
     },
     schema_per_namespace=True,
     encode_ts=lambda value: value,

@@ -26,41 +26,60 @@ from reference_app.backends.sql.migrations import SqlNames
 
 
 class Queries:
-    def __init__(self, dialect: Dialect, ns_ident: str) -> None:
+    """Statements of one namespace. Where the dialect keeps the namespace in an ``ns``
+    column, every statement leads with it and :attr:`ns` holds its parameter; callers
+    put ``*q.ns`` where the statement's comments below say."""
+
+    def __init__(self, dialect: Dialect, ns_ident: str, namespace: str) -> None:
         self.dialect = dialect
         self.names = SqlNames(dialect, ns_ident)
+        self.ns: tuple[str, ...] = (namespace,) if dialect.namespace_column else ()
+        ns_col = '"ns", ' if self.ns else ""
+        ns_mark = "?, " if self.ns else ""
+        self._ns_where = '"ns" = ? AND ' if self.ns else ""
+        where = self._ns_where
         sql = dialect.sql
-        self.insert: dict[str, str] = {}
-        self.get: dict[str, str] = {}
-        self.exists: dict[str, str] = {}
-        self.update_versioned: dict[str, str] = {}
+        self.insert: dict[str, str] = {}  # params: *ns, every column
+        self.get: dict[str, str] = {}  # params: *ns, key
+        self.exists: dict[str, str] = {}  # params: *ns, key
+        self.update_versioned: dict[str, str] = {}  # params: non-key columns, *ns, key, version
         for spec in SPECS.values():
             table = self.table(spec)
             marks = ", ".join("?" for _ in spec.columns)
             key = f'"{spec.key}"'
             self.insert[spec.table] = sql(
-                f"INSERT INTO {table} ({spec.column_list}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+                f"INSERT INTO {table} ({ns_col}{spec.column_list}) VALUES ({ns_mark}{marks}) "
+                "ON CONFLICT DO NOTHING"
             )
-            self.get[spec.table] = sql(f"SELECT {spec.column_list} FROM {table} WHERE {key} = ?")
-            self.exists[spec.table] = sql(f"SELECT 1 FROM {table} WHERE {key} = ?")
+            self.get[spec.table] = sql(
+                f"SELECT {spec.column_list} FROM {table} WHERE {where}{key} = ?"
+            )
+            self.exists[spec.table] = sql(f"SELECT 1 FROM {table} WHERE {where}{key} = ?")
             self.update_versioned[spec.table] = sql(
-                f"UPDATE {table} SET {_assignments(spec)} WHERE {key} = ? AND version = ?"
+                f"UPDATE {table} SET {_assignments(spec)} WHERE {where}{key} = ? AND version = ?"
             )
+        # params: *ns, email
         self.user_by_email = sql(
-            f"SELECT {USERS.column_list} FROM {self.table(USERS)} WHERE email = ?"
+            f"SELECT {USERS.column_list} FROM {self.table(USERS)} WHERE {where}email = ?"
         )
+        # params: non-key columns, *ns, id, attempts, status
         self.update_delivery = sql(
             f"UPDATE {self.table(EVENTS)} SET {_assignments(EVENTS)} "
-            "WHERE id = ? AND attempts = ? AND status = ?"
+            f"WHERE {where}id = ? AND attempts = ? AND status = ?"
         )
+        # params: non-key columns, *ns, scope, token
         self.claim_takeover = sql(
             f"UPDATE {self.table(IDEMPOTENCY)} SET {_assignments(IDEMPOTENCY)} "
-            "WHERE scope = ? AND token = ?"
+            f"WHERE {where}scope = ? AND token = ?"
         )
-        self.release = sql(f"DELETE FROM {self.table(IDEMPOTENCY)} WHERE scope = ? AND token = ?")
+        # params: *ns, scope, token
+        self.release = sql(
+            f"DELETE FROM {self.table(IDEMPOTENCY)} WHERE {where}scope = ? AND token = ?"
+        )
+        # params: *ns, status, limit
         self.pending_events = sql(
             f"SELECT {EVENTS.column_list} FROM {self.table(EVENTS)} "
-            "WHERE status = ? ORDER BY subject, sequence LIMIT ?"
+            f"WHERE {where}status = ? ORDER BY subject, sequence LIMIT ?"
         )
 
     def table(self, spec: TableSpec[Any]) -> str:
@@ -70,9 +89,11 @@ class Queries:
     def listing(
         self, spec: TableSpec[Any], filters: tuple[str, ...], newest_first: bool, after: bool
     ) -> str:
-        """Keyset page: rows matching ``filters`` (equality) strictly after a key."""
+        """Keyset page of rows matching ``filters`` (equality) strictly after a key.
+        Params: *ns, filter values, (key time, key id) if ``after``, limit."""
         order = f'"{spec.order_by}"'
-        where = [f'"{column}" = ?' for column in filters]
+        where = ['"ns" = ?'] if self.ns else []
+        where += [f'"{column}" = ?' for column in filters]
         if after:
             where.append(f"({order}, id) {'<' if newest_first else '>'} (?, ?)")
         direction = "DESC" if newest_first else "ASC"
@@ -88,6 +109,6 @@ def _assignments(spec: TableSpec[Any]) -> str:
 
 
 @lru_cache(maxsize=1024)
-def queries_for(dialect: Dialect, ns_ident: str) -> Queries:
+def queries_for(dialect: Dialect, ns_ident: str, namespace: str) -> Queries:
     """Rendered statements of one namespace (cheap string work, cached per namespace)."""
-    return Queries(dialect, ns_ident)
+    return Queries(dialect, ns_ident, namespace if dialect.namespace_column else "")

@@ -70,36 +70,30 @@ class SqlUnitOfWork(UnitOfWork):
                     raise CommitConflict(change, self._reason(ex, change))
 
     def _statement(self, change: Change) -> tuple[str, list[Any]]:
-        """The conditional statement of ``change``: it writes one row iff the condition holds."""
+        """The conditional statement of ``change``: it writes one row iff the condition
+        holds. Parameter order follows each statement's comment in :mod:`.queries`."""
         q, dialect = self._q, self._dialect
         if isinstance(change, Insert):
             spec = spec_for(change.entity)
-            return q.insert[spec.table], spec.encode(change.entity, dialect)
+            return q.insert[spec.table], [*q.ns, *spec.encode(change.entity, dialect)]
         if isinstance(change, Update):
             spec = spec_for(change.entity)
-            params = spec.encode_non_key(change.entity, dialect)
-            return q.update_versioned[spec.table], [
-                *params,
-                change.entity.id,
-                change.expected_version,
-            ]
+            values = spec.encode_non_key(change.entity, dialect)
+            condition = [change.entity.id, change.expected_version]
+            return q.update_versioned[spec.table], [*values, *q.ns, *condition]
         if isinstance(change, UpdateDelivery):
-            params = EVENTS.encode_non_key(change.event, dialect)
+            values = EVENTS.encode_non_key(change.event, dialect)
             expected = change.expected
-            return q.update_delivery, [
-                *params,
-                change.event.id,
-                expected.attempts,
-                expected.status.value,
-            ]
+            condition = [change.event.id, expected.attempts, expected.status.value]
+            return q.update_delivery, [*values, *q.ns, *condition]
         if isinstance(change, ClaimIdempotency):
             record = change.record
             if change.replaces_token is None:
-                return q.insert[IDEMPOTENCY.table], IDEMPOTENCY.encode(record, dialect)
-            params = IDEMPOTENCY.encode_non_key(record, dialect)
-            return q.claim_takeover, [*params, record.scope, change.replaces_token]
+                return q.insert[IDEMPOTENCY.table], [*q.ns, *IDEMPOTENCY.encode(record, dialect)]
+            values = IDEMPOTENCY.encode_non_key(record, dialect)
+            return q.claim_takeover, [*values, *q.ns, record.scope, change.replaces_token]
         if isinstance(change, ReleaseIdempotency):
-            return q.release, [change.scope, change.token]
+            return q.release, [*q.ns, change.scope, change.token]
         raise TypeError(f"unknown change {change!r}")  # pragma: no cover - closed union
 
     def _reason(self, ex: Executor, change: Change) -> str:
@@ -114,7 +108,7 @@ class SqlUnitOfWork(UnitOfWork):
 
     def _insert_conflict(self, ex: Executor, spec: TableSpec[Any], entity: Any) -> str:
         """Which unique constraint refused the insert, in the memory backend's words."""
-        if ex.query(self._q.exists[spec.table], (entity.id,)):
+        if ex.query(self._q.exists[spec.table], (*self._q.ns, entity.id)):
             return f"{entity.id} already exists"
         if spec is USERS:
             return "email already registered"
@@ -133,7 +127,7 @@ class SqlUnitOfWork(UnitOfWork):
             return []
 
     def _get(self, spec: TableSpec[Any], key: str) -> Any:
-        rows = self._query(self._q.get[spec.table], (key,))
+        rows = self._query(self._q.get[spec.table], (*self._q.ns, key))
         return spec.decode(rows[0], self._dialect) if rows else None
 
     def _list(
@@ -146,7 +140,7 @@ class SqlUnitOfWork(UnitOfWork):
     ) -> list[Any]:
         present = {k: v for k, v in filters.items() if v is not None}
         sql = self._q.listing(spec, tuple(present), newest_first, page.after is not None)
-        params: list[Any] = list(present.values())
+        params: list[Any] = [*self._q.ns, *present.values()]
         if page.after is not None:
             params += [self._dialect.encode_ts(page.after.created_at), page.after.id]
         params.append(page.limit)
@@ -157,7 +151,7 @@ class SqlUnitOfWork(UnitOfWork):
         return user
 
     def get_user_by_email(self, email: str) -> User | None:
-        rows = self._query(self._q.user_by_email, (email,))
+        rows = self._query(self._q.user_by_email, (*self._q.ns, email))
         return USERS.decode(rows[0], self._dialect) if rows else None
 
     def get_card_request(self, request_id: str) -> CardRequest | None:
@@ -191,7 +185,8 @@ class SqlUnitOfWork(UnitOfWork):
         return self._list(EVENTS, {"subject": subject}, page, newest_first=False)
 
     def pending_events(self, limit: int) -> list[OutboxEvent]:
-        rows = self._db.query(self._q.pending_events, (DeliveryStatus.PENDING.value, limit))
+        status = DeliveryStatus.PENDING.value
+        rows = self._db.query(self._q.pending_events, (*self._q.ns, status, limit))
         return [EVENTS.decode(row, self._dialect) for row in rows]
 
 
@@ -202,7 +197,7 @@ class SqlBackend(Backend):
         self.db = db
         self.namespace = namespace
         self.ns_ident = ns_ident
-        self.queries = queries_for(db.dialect, ns_ident)
+        self.queries = queries_for(db.dialect, ns_ident, namespace)
         if migrate_now:
             self.migrate()
 
@@ -221,7 +216,8 @@ class SqlBackend(Backend):
             "backend": self.name,
             "engine": self.db.dialect.name,
             "version": self.db.server_version(),
-            "namespace": self.ns_ident,
+            "namespace": self.namespace,
+            "tables": self.ns_ident,
         }
 
     def close(self) -> None:
