@@ -32,13 +32,22 @@ def _integral(value: object) -> object:
     return value
 
 
-Name = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_storable)]
+#: no NUL: no backend can store it, so the contract says so (a 422 the schema predicts)
+NO_NUL = r"^[^\x00]*$"
+#: whitespace spelled out: ECMA-262 (the contract's regex dialect), Python and Rust
+#: (pydantic) disagree on what ``\s`` means, and a pattern must mean one thing
+_NOT_SPACE = r"[^@\t\n\v\f\r \x00\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+EMAIL_PATTERN = rf"^{_NOT_SPACE}+@{_NOT_SPACE}+\.{_NOT_SPACE}+$"
+
+Name = Annotated[
+    str, Field(min_length=1, max_length=100, pattern=NO_NUL), AfterValidator(_storable)
+]
 Email = Annotated[
     str,
-    Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    Field(min_length=3, max_length=254, pattern=EMAIL_PATTERN),
     AfterValidator(_storable),
 ]
-Description = Annotated[str, Field(max_length=200), AfterValidator(_storable)]
+Description = Annotated[str, Field(max_length=200, pattern=NO_NUL), AfterValidator(_storable)]
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 
 

@@ -1,0 +1,125 @@
+"""``parity run --suite contract``: the contract on every backend, through the run's
+event stream (so JSON, JUnit, HTML and Markdown show it like any other suite).
+
+One "scenario" per operation (``contract/GET /v1/cards``) plus ``stateful (links)``;
+one cell per backend. A failed schemathesis check is a :class:`ContractFailure` (check
+name, curl, replay command); a backend answering differently from the reference is a
+:class:`DivergenceFound`, exactly like a lockstep divergence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shlex
+from typing import Any
+
+from parity.contract.runner import STATEFUL, ContractRunner, Finding, OperationResult
+from parity.contract.schema import ContractConfigError, load_contract
+from parity.report.events import (
+    CellResult,
+    ContractFailure,
+    DivergenceFound,
+    ScenarioFinished,
+    ScenarioStarted,
+)
+from parity.run.backends import InfraError
+
+SUITE = "contract"
+
+
+def replay_command(ctx: Any, operation: str) -> str:
+    """Re-run one operation alone, with the same cases (deterministic for the seed)."""
+    return (
+        f"python -m parity.contract --backends {','.join(ctx.backends.names)} "
+        f"--seed {ctx.seed} --examples {ctx.examples} --operation {shlex.quote(operation)}"
+    )
+
+
+def stateful_scenarios(examples: int) -> int:
+    return max(2, examples // 10)
+
+
+def run(ctx: Any) -> None:
+    try:
+        contract = load_contract()
+    except ContractConfigError as exc:
+        raise InfraError(str(exc)) from exc
+    runner = ContractRunner(
+        contract,
+        ctx.backends.factories,
+        ctx.reference,
+        admin_token=ctx.config.admin_token,
+        examples=ctx.examples,
+        seed=ctx.seed,
+        namespace_prefix=f"c{ctx.run_id[:6]}_{ctx.worker}",
+    )
+    try:
+        for operation in runner.operations():
+            ctx.emit(ScenarioStarted(SUITE, operation.label, ctx.backends.names))
+            report(ctx, runner.run_operation(operation))
+        ctx.emit(ScenarioStarted(SUITE, STATEFUL, ctx.backends.names))
+        report(ctx, runner.run_stateful(stateful_scenarios(ctx.examples), min(ctx.steps, 10)))
+    finally:
+        runner.close()
+
+
+def report(ctx: Any, result: OperationResult) -> None:
+    replay = replay_command(ctx, result.label)
+    cells: dict[str, CellResult] = {}
+    for finding in result.findings:
+        if finding.check == "divergence":
+            ctx.emit(_divergence(ctx, result.label, finding, replay))
+        else:
+            ctx.emit(
+                ContractFailure(
+                    operation=result.label,
+                    backend=finding.backend,
+                    check=finding.check,
+                    message=finding.message,
+                    curl=finding.curl,
+                    replay=replay,
+                )
+            )
+    for backend in ctx.backends.names:
+        mine = result.failed(backend)
+        seconds = result.backend_seconds.get(backend, 0.0)
+        if result.errors:
+            cell = CellResult("error", result.errors[0][:300], result.cases, result.cases, seconds)
+        elif mine:
+            why = ", ".join(sorted({f.check for f in mine}))
+            div = next((_div_id(result.label, f) for f in mine if f.check == "divergence"), None)
+            cell = CellResult("fail", why, result.cases, result.cases, seconds, div)
+        else:
+            cell = CellResult("pass", "", result.cases, result.cases, seconds)
+        cells[backend] = cell
+    ctx.emit(
+        ScenarioFinished(
+            SUITE,
+            result.label,
+            cells,
+            result.seconds,
+            result.cases,
+            result.cases,
+            {"backend_seconds": {b: round(s, 4) for b, s in result.backend_seconds.items()}},
+        )
+    )
+
+
+def _div_id(label: str, finding: Finding) -> str:
+    text = f"{label}|{finding.backend}|{finding.request}"
+    return f"div-contract-{hashlib.sha1(text.encode()).hexdigest()[:10]}"
+
+
+def _divergence(ctx: Any, label: str, finding: Finding, replay: str) -> DivergenceFound:
+    return DivergenceFound(
+        id=_div_id(label, finding),
+        suite=SUITE,
+        scenario=label,
+        backends=[finding.backend],
+        step=0,
+        steps=1,
+        request=finding.request,
+        diff=finding.message + (f"\n\nreproduce: {finding.curl}" if finding.curl else ""),
+        trace_path=None,
+        replay=replay,
+    )
