@@ -9,6 +9,7 @@ the others rather than trusted as the oracle.
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -649,3 +650,16 @@ def test_a_new_sqlite_namespace_needs_no_ddl(
     for _ in range(3):
         make_backend()
     assert sql.db.query(count)[0][0] == before
+
+
+def test_the_migrate_command_applies_once(engine: Any) -> None:
+    from reference_app.backends.sql.cli import main, migrate_from_settings
+
+    settings = engine.settings(f"m{uuid.uuid4().hex[:12]}")
+    if settings.backend not in {"sqlite", "postgres"}:
+        pytest.skip(f"{settings.backend} has no SQL schema")
+    if settings.backend == "sqlite":  # a file of its own: the engine's is already migrated
+        settings = replace(settings, database_url=settings.database_url + ".migrate.db")
+    assert migrate_from_settings(settings) == list(range(1, LATEST + 1))
+    assert migrate_from_settings(settings) == []
+    assert main(["--database-url", settings.database_url, "--namespace", settings.namespace]) == 0
