@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import warnings
 
-from tests.engines import stop_all
+from tests.engine_pool import stop_all
 
 # Emulators only: dummy credentials, never a real AWS endpoint.
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")

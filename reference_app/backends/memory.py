@@ -49,6 +49,9 @@ class MemoryStore:
     transactions: dict[str, Transaction] = field(default_factory=dict)
     events: dict[str, OutboxEvent] = field(default_factory=dict)
     idempotency: dict[str, IdempotencyRecord] = field(default_factory=dict)
+    # Unique indexes, as a database would keep them: O(1) checks however large the store.
+    emails: dict[str, str] = field(default_factory=dict)
+    event_sequences: set[tuple[str, int]] = field(default_factory=set)
 
     def table_for(self, entity: object) -> dict[str, object]:
         tables: dict[type, dict[str, object]] = {
@@ -82,13 +85,11 @@ class MemoryUnitOfWork(UnitOfWork):
             entity = change.entity
             if entity.id in store.table_for(entity):
                 raise CommitConflict(change, f"{entity.id} already exists")
-            if isinstance(entity, User) and any(
-                u.email == entity.email for u in store.users.values()
-            ):
+            if isinstance(entity, User) and entity.email in store.emails:
                 raise CommitConflict(change, "email already registered")
-            if isinstance(entity, OutboxEvent) and any(
-                e.subject == entity.subject and e.sequence == entity.sequence
-                for e in store.events.values()
+            if (
+                isinstance(entity, OutboxEvent)
+                and (entity.subject, entity.sequence) in store.event_sequences
             ):
                 raise CommitConflict(change, "event sequence already used")
         elif isinstance(change, Update):
@@ -116,7 +117,12 @@ class MemoryUnitOfWork(UnitOfWork):
     def _write(self, change: Change) -> None:
         store = self._store
         if isinstance(change, Insert | Update):
-            store.table_for(change.entity)[change.entity.id] = change.entity
+            entity = change.entity
+            store.table_for(entity)[entity.id] = entity
+            if isinstance(entity, User):
+                store.emails[entity.email] = entity.id
+            elif isinstance(entity, OutboxEvent):
+                store.event_sequences.add((entity.subject, entity.sequence))
         elif isinstance(change, UpdateDelivery):
             store.events[change.event.id] = change.event
         elif isinstance(change, ClaimIdempotency):
@@ -134,8 +140,8 @@ class MemoryUnitOfWork(UnitOfWork):
         return self._store.users.get(user_id)
 
     def get_user_by_email(self, email: str) -> User | None:
-        found = self._snapshot(self._store.users.values(), lambda u: u.email == email)
-        return found[0] if found else None
+        user_id = self._store.emails.get(email)
+        return self._store.users.get(user_id) if user_id else None
 
     def get_card_request(self, request_id: str) -> CardRequest | None:
         return self._store.card_requests.get(request_id)

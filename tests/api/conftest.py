@@ -18,7 +18,7 @@ from reference_app.adapters.pause import PauseController
 from reference_app.bootstrap import Container, create_app
 from reference_app.transports.memory import MemoryTransport
 from tests.conftest import API_ENGINES
-from tests.engines import engine_or_skip, fresh_namespace
+from tests.engine_pool import engine_or_skip, fresh_namespace
 
 ADMIN = "test-admin-token"
 _emails = itertools.count()

@@ -18,7 +18,7 @@ from parity.targets.http import serve
 from reference_app.bootstrap import create_app
 from tests.api.conftest import ADMIN
 from tests.conftest import API_ENGINES
-from tests.engines import engine_or_skip, fresh_namespace
+from tests.engine_pool import engine_or_skip, fresh_namespace
 
 THREADS = 20
 

@@ -1,6 +1,6 @@
 """Fixtures for the DynamoDB adapter tests: moto in-process and a moto server process.
 
-Engines come from the session pool in :mod:`tests.engines` (each starts once); every test
+Engines come from the session pool in :mod:`tests.engine_pool` (each starts once); every test
 gets a fresh namespace, the same isolation the parity harness uses.
 """
 
@@ -14,7 +14,7 @@ import pytest
 from parity.engines.dynamodb import DynamoDbEngine
 from reference_app.backends.dynamodb import DynamoDbBackend
 from reference_app.backends.dynamodb.retry import RetryPolicy
-from tests.engines import engine_or_skip, fresh_namespace
+from tests.engine_pool import engine_or_skip, fresh_namespace
 
 MOTO_ENGINES = ["dynamodb@moto", "dynamodb@moto-server"]
 

@@ -24,7 +24,7 @@ from reference_app.backends.dynamodb import tables
 from reference_app.backends.registry import create_backend
 from reference_app.service_layer.unit_of_work import CommitConflict, PageQuery
 from tests.dynamodb.factories import user
-from tests.engines import engine_or_skip
+from tests.engine_pool import engine_or_skip
 
 pytestmark = pytest.mark.dynamodb
 ROOT = Path(__file__).resolve().parents[2]

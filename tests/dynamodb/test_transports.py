@@ -18,7 +18,7 @@ from reference_app.transports.provisioning import Destinations, ensure_destinati
 from reference_app.transports.registry import create_transport
 from reference_app.transports.sqs import SqsTransport
 from tests.dynamodb.factories import T0
-from tests.engines import engine_or_skip
+from tests.engine_pool import engine_or_skip
 
 pytestmark = pytest.mark.dynamodb
 
