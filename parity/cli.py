@@ -1,0 +1,215 @@
+"""The ``parity`` command. Exit codes: 0 parity, 1 divergence/contract failure,
+2 infrastructure error or bad input (always one clear line, never a traceback)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from parity.baseline import BaselineError
+from parity.config import ConfigError, ParityConfig, load_config
+from parity.report.model import ReportError
+from parity.run.backends import InfraError
+from parity.trace.model import TraceError
+
+EXIT_PARITY, EXIT_DIVERGENCE, EXIT_INFRA = 0, 1, 2
+USER_ERRORS = (ConfigError, InfraError, TraceError, ReportError, BaselineError)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("a seed cannot be negative")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="parity", description="Prove that one API behaves the same on every backend."
+    )
+    parser.add_argument("--config", type=Path, help="pyproject.toml with [tool.parity]")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run suites on backends in lockstep")
+    run.add_argument("--backends", help="comma-separated engines (default: serverless ones)")
+    run.add_argument("--suite", default="scenarios", choices=["scenarios", "contract", "all"])
+    run.add_argument("--examples", type=_positive, help="Hypothesis examples per scenario")
+    run.add_argument("--steps", type=_positive, help="stateful steps per example")
+    run.add_argument("--seed", type=_seed, help="seed (default: random, printed)")
+    run.add_argument("--report-dir", type=Path, help="where reports go (default: reports)")
+    run.add_argument(
+        "--transport",
+        choices=["asgi", "http"],
+        default="asgi",
+        help="in-process ASGI (fast) or a real uvicorn server per backend",
+    )
+    run.add_argument(
+        "-n",
+        "--workers",
+        type=_positive,
+        default=1,
+        help="parallel workers (pytest-xdist); results merge into one report",
+    )
+    run.add_argument(
+        "--no-regressions",
+        action="store_true",
+        help="skip replaying the fixtures/regressions corpus",
+    )
+
+    rep = sub.add_parser("replay", help="re-run a saved trace and print the diff")
+    rep.add_argument("trace", type=Path)
+    rep.add_argument("--backends", help="comma-separated engines (default: the trace's)")
+
+    sub.add_parser("backends", help="list engines and whether they run here")
+
+    report = sub.add_parser("report", help="work with reports")
+    report_sub = report.add_subparsers(dest="report_command", required=True, metavar="ACTION")
+    merge = report_sub.add_parser("merge", help="join parity.json files into one report")
+    merge.add_argument("inputs", type=Path, nargs="+")
+    merge.add_argument("--out", type=Path, required=True)
+
+    selftest = sub.add_parser("selftest", help="prove the harness catches planted faults")
+    selftest.add_argument("--examples", type=_positive, default=200)
+    selftest.add_argument("--seed", type=_seed, default=0)
+    selftest.add_argument("--report-dir", type=Path, help="default: <report_dir>/selftest")
+    selftest.add_argument("--faults", help="comma-separated fault names (default: all)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.config)
+        return _dispatch(args, config)
+    except USER_ERRORS as exc:
+        print(f"parity: error: {exc}", file=sys.stderr)
+        return EXIT_INFRA
+    except KeyboardInterrupt:
+        print("parity: interrupted", file=sys.stderr)
+        return EXIT_INFRA
+
+
+def _dispatch(args: argparse.Namespace, config: ParityConfig) -> int:
+    if args.command == "run":
+        return _run(args, config)
+    if args.command == "replay":
+        return _replay(args, config)
+    if args.command == "backends":
+        return _backends()
+    if args.command == "report":
+        return _merge(args)
+    if args.command == "selftest":
+        from parity.selftest.runner import run_selftest
+
+        return run_selftest(
+            config,
+            examples=args.examples,
+            seed=args.seed,
+            report_dir=args.report_dir,
+            faults=args.faults.split(",") if args.faults else None,
+        )
+    raise AssertionError(args.command)
+
+
+def _run(args: argparse.Namespace, config: ParityConfig) -> int:
+    from parity.run.backends import parse_backends
+    from parity.run.orchestrator import RunOptions, execute
+
+    backends = parse_backends(args.backends) if args.backends else None
+    if args.workers > 1:
+        from parity.xdist import run_parallel
+
+        return run_parallel(args, config, backends)
+    options = RunOptions(
+        backends=backends,
+        suite=args.suite,
+        examples=args.examples,
+        steps=args.steps,
+        seed=args.seed,
+        report_dir=args.report_dir,
+        transport=args.transport,
+        regressions=not args.no_regressions,
+    )
+    outcome = execute(options, config)
+    if outcome.files:
+        print(f"reports: {', '.join(str(p) for p in outcome.files)}")
+    return outcome.exit_code
+
+
+def _replay(args: argparse.Namespace, config: ParityConfig) -> int:
+    from parity.lockstep.session import LockstepSession
+    from parity.run.backends import parse_backends, provision
+    from parity.trace.replay import replay
+    from parity.trace.store import load_trace
+
+    trace = load_trace(args.trace)
+    names = parse_backends(args.backends) if args.backends else list(trace.backends)
+    config = config.with_overrides(reference=trace.reference)
+    overrides = config.app_overrides(trace.app_overrides.get("id_seed", trace.seed))
+    backends = provision(names, config, overrides)
+    try:
+        session = LockstepSession(
+            backends.factories,
+            backends.reference,
+            namespace_prefix="replay",
+            engines=backends.info,
+            app_overrides=overrides,
+            seed=trace.seed,
+        )
+        try:
+            result = replay(trace, session)
+        finally:
+            session.close()
+    finally:
+        backends.close()
+    steps = len(result.trace.steps)
+    if result.divergence is None:
+        print(f"no divergence: {steps} step(s) replayed on {', '.join(backends.names)}")
+        return EXIT_PARITY
+    print(str(result.divergence))
+    same = result.same_divergence_as(trace)
+    print(
+        f"\n{'same divergence as recorded' if same else 'a DIFFERENT divergence than recorded'}"
+        f" (step {result.divergence.step.index} of {len(trace.steps)})"
+    )
+    return EXIT_DIVERGENCE
+
+
+def _backends() -> int:
+    from parity.run.backends import engine_status
+
+    rows = engine_status()
+    width = max(len(name) for name, _, _ in rows)
+    for name, ok, why in rows:
+        print(f"{name:<{width}}  {'available' if ok else 'unavailable'}{'' if ok else ': ' + why}")
+    return EXIT_PARITY
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from parity.report.model import RunReport, merge_reports
+    from parity.report.writers import write_all
+
+    merged = merge_reports([RunReport.load(p) for p in args.inputs])
+    written = write_all(merged, args.out)
+    print(f"merged {len(args.inputs)} report(s): {', '.join(str(p) for p in written)}")
+    return merged.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

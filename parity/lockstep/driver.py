@@ -1,0 +1,193 @@
+"""One example's lockstep: targets + normalisers per backend, fan-out, compare, record.
+
+The scenario writes each request in the *reference* backend's raw values. The driver
+normalises it with the reference's mapping (``card_01H…`` → ``<id:3>``), then
+denormalises it for every backend with that backend's mapping, sends all copies
+concurrently, normalises every answer and compares each with the reference's. The step
+(request, every answer, differences) is appended to the trace either way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from parity.diff.compare import compare
+from parity.diff.normalize import DiffOptions, NormalizedRequest, Normalizer
+from parity.diff.render import render_side_by_side
+from parity.lockstep.divergence import Divergence
+from parity.targets.base import Response, Target
+from parity.trace.model import Step
+
+
+def _raw(resp: Response) -> dict[str, Any]:
+    parsed = resp.json()
+    return {
+        "status": resp.status,
+        "headers": dict(resp.headers),
+        "body": parsed if parsed is not None else resp.text,
+    }
+
+
+@dataclass
+class Timings:
+    """Where a run's time goes: inside each backend's calls vs everything else."""
+
+    backend_seconds: dict[str, float] = field(default_factory=dict)
+    #: per step, the slowest backend's call (the step's unavoidable cost)
+    critical_seconds: float = 0.0
+    steps: int = 0
+
+    def add(self, elapsed: Mapping[str, float]) -> None:
+        self.steps += 1
+        for name, seconds in elapsed.items():
+            self.backend_seconds[name] = self.backend_seconds.get(name, 0.0) + seconds
+        self.critical_seconds += max(elapsed.values(), default=0.0)
+
+
+def _done(response: Response) -> Future[Response]:
+    future: Future[Response] = Future()
+    future.set_result(response)
+    return future
+
+
+class PendingCall:
+    """A step sent but not yet compared: lets a scenario hold requests concurrently
+    (pause points) and compare them when they finish."""
+
+    def __init__(
+        self,
+        driver: LockstepDriver,
+        request: NormalizedRequest,
+        futures: dict[str, Future[Response]],
+        step: Step,
+    ) -> None:
+        self._driver = driver
+        self.request = request
+        self.futures = futures
+        self.step = step
+
+    def done(self, backend: str) -> bool:
+        """Has ``backend`` answered yet (a held request has not)?"""
+        return self.futures[backend].done()
+
+    def wait(self, timeout: float | None = 60) -> Response:
+        responses = {name: fut.result(timeout) for name, fut in self.futures.items()}
+        return self._driver._compare(self.request, responses, self.step)
+
+
+class LockstepDriver:
+    def __init__(
+        self,
+        targets: Mapping[str, Target],
+        reference: str,
+        executor: ThreadPoolExecutor,
+        options: DiffOptions | None = None,
+        raise_on_divergence: bool = True,
+    ) -> None:
+        if reference not in targets:
+            raise ValueError(f"reference backend {reference!r} is not among {sorted(targets)}")
+        self.targets = dict(targets)
+        self.reference = reference
+        self.options = options or DiffOptions()
+        self.normalizers = {name: Normalizer(self.options) for name in self.targets}
+        self.executor = executor
+        self.raise_on_divergence = raise_on_divergence
+        #: concurrent fan-out pays off only when some backend waits on I/O
+        self.concurrent = any(getattr(t, "blocking_io", True) for t in self.targets.values())
+        self._held = False
+        self.steps: list[Step] = []
+        self.timings = Timings()
+        #: time spent normalising and comparing (harness work, not backend work)
+        self.compare_seconds = 0.0
+
+    @property
+    def backends(self) -> list[str]:
+        return list(self.targets)
+
+    # sending --------------------------------------------------------------------------
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str] | None = None,
+        json: Any = None,
+        label: str = "",
+    ) -> Response:
+        """Send one request (in the reference's raw values) to every backend; compare;
+        return the reference's answer. Raises :class:`Divergence` on any difference."""
+        return self.start(method, path, headers, json, label).wait()
+
+    def start(
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str] | None = None,
+        json: Any = None,
+        label: str = "",
+    ) -> PendingCall:
+        request = self.normalizers[self.reference].request(method, path, headers, json, label)
+        return self.send(request)
+
+    def send(self, request: NormalizedRequest) -> PendingCall:
+        """Send an already-normalised request (what a replay does)."""
+        ref_norm = self.normalizers[self.reference]
+        # The step takes its place in the trace when it is *sent*, so a trace of
+        # concurrent (held) requests keeps their sending order and replays it.
+        step = Step(index=len(self.steps), request=request)
+        self.steps.append(step)
+        futures: dict[str, Future[Response]] = {}
+        for name, target in self.targets.items():
+            fallback = None if name == self.reference else ref_norm
+            method, path, headers, body = self.normalizers[name].raw_request(request, fallback)
+            if self.concurrent or self._held:
+                futures[name] = self.executor.submit(target.request, method, path, headers, body)
+            else:
+                futures[name] = _done(target.request(method, path, headers, body))
+        return PendingCall(self, request, futures, step)
+
+    def hold(self) -> None:
+        """From now on send concurrently even to CPU-bound targets: a scenario that
+        holds requests at pause points needs every call to run on its own thread."""
+        self._held = True
+        for target in self.targets.values():
+            hold = getattr(target, "hold", None)
+            if hold is not None:
+                hold()
+
+    # comparing ------------------------------------------------------------------------
+
+    def _compare(
+        self, request: NormalizedRequest, responses: dict[str, Response], step: Step
+    ) -> Response:
+        started = time.perf_counter()
+        normalized = {n: self.normalizers[n].response(r) for n, r in responses.items()}
+        expected = normalized[self.reference]
+        for name, resp in responses.items():
+            step.responses[name] = {
+                "normalized": normalized[name],
+                "raw": _raw(resp),
+                "elapsed_ms": round(resp.elapsed * 1000, 3),
+            }
+            if name == self.reference:
+                continue
+            diffs = compare(expected, normalized[name], ignore=self.options.ignore_paths)
+            if diffs:
+                step.differences[name] = diffs
+                step.rendered[name] = render_side_by_side(
+                    f"step {step.index}: {request.line()}",
+                    self.reference,
+                    name,
+                    expected,
+                    normalized[name],
+                    diffs,
+                )
+        self.timings.add({n: r.elapsed for n, r in responses.items()})
+        self.compare_seconds += time.perf_counter() - started
+        if step.differences and self.raise_on_divergence:
+            raise Divergence(step, self.reference)
+        return responses[self.reference]

@@ -1,0 +1,136 @@
+"""A lockstep session: the provisioned backends every example of a run draws from.
+
+Each example gets a fresh namespace on every backend (``<prefix>_<n>``: a key prefix or
+schema, never new tables) and a fresh app, so examples never see each other's data and a
+shrunk example replays exactly.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from parity.diff.normalize import DiffOptions
+from parity.lockstep.driver import LockstepDriver
+from parity.targets.base import Target
+from parity.targets.factory import TargetFactory
+from parity.trace.model import Trace
+
+
+@dataclass
+class ExampleRecord:
+    """The last example Hypothesis ran as "final" (the shrunk failure) and its error."""
+
+    trace: Trace
+    error: BaseException | None
+
+
+@dataclass
+class SessionStats:
+    examples: int = 0
+    steps: int = 0
+    setup_seconds: float = 0.0  # building apps/targets per example (isolation cost)
+    teardown_seconds: float = 0.0
+    backend_seconds: dict[str, float] = field(default_factory=dict)
+    critical_seconds: float = 0.0
+    compare_seconds: float = 0.0
+
+
+class LockstepSession:
+    def __init__(
+        self,
+        factories: Mapping[str, TargetFactory],
+        reference: str,
+        *,
+        options: DiffOptions | None = None,
+        namespace_prefix: str = "p",
+        engines: Mapping[str, dict[str, Any]] | None = None,
+        app_overrides: Mapping[str, Any] | None = None,
+        seed: int | None = None,
+        max_workers: int = 32,
+    ) -> None:
+        if reference not in factories:
+            raise ValueError(f"reference {reference!r} is not among backends {sorted(factories)}")
+        self.factories = dict(factories)
+        self.reference = reference
+        self.options = options or DiffOptions()
+        self.namespace_prefix = re.sub(r"[^a-z0-9_]", "_", namespace_prefix.lower())
+        self.engines = dict(engines or {})
+        self.app_overrides = {k: v for k, v in (app_overrides or {}).items() if k != "secret"}
+        self.seed = seed
+        # Big enough for every backend times several held (paused) requests.
+        self.executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="parity")
+        self._counter = itertools.count(1)
+        self._lock = threading.Lock()
+        self.stats = SessionStats()
+        self.final: ExampleRecord | None = None
+
+    @property
+    def backends(self) -> list[str]:
+        return list(self.factories)
+
+    def namespace(self) -> str:
+        with self._lock:
+            return f"{self.namespace_prefix}_{next(self._counter)}"
+
+    def new_driver(self) -> LockstepDriver:
+        started = time.perf_counter()
+        namespace = self.namespace()
+        futures = {
+            name: self.executor.submit(factory.new_target, namespace)
+            for name, factory in self.factories.items()
+        }
+        targets: dict[str, Target] = {}
+        error: BaseException | None = None
+        for name, fut in futures.items():
+            try:
+                targets[name] = fut.result()
+            except BaseException as exc:  # keep the first, release the rest
+                error = error or exc
+        if error is not None:
+            for name, target in targets.items():
+                self.factories[name].release(target)
+            raise error
+        driver = LockstepDriver(targets, self.reference, self.executor, self.options)
+        self.stats.setup_seconds += time.perf_counter() - started
+        return driver
+
+    def finish(
+        self, driver: LockstepDriver, scenario: str, final: bool, error: BaseException | None
+    ) -> None:
+        """Release the example's targets; keep the trace of Hypothesis's final run."""
+        started = time.perf_counter()
+        for name, target in driver.targets.items():
+            self.factories[name].release(target)
+        stats = self.stats
+        stats.examples += 1
+        stats.steps += driver.timings.steps
+        stats.critical_seconds += driver.timings.critical_seconds
+        stats.compare_seconds += driver.compare_seconds
+        for name, seconds in driver.timings.backend_seconds.items():
+            stats.backend_seconds[name] = stats.backend_seconds.get(name, 0.0) + seconds
+        if final:
+            self.final = ExampleRecord(self.trace_of(driver, scenario), error)
+        stats.teardown_seconds += time.perf_counter() - started
+
+    def trace_of(self, driver: LockstepDriver, scenario: str) -> Trace:
+        return Trace(
+            scenario=scenario,
+            reference=self.reference,
+            backends=self.backends,
+            seed=self.seed,
+            app_overrides=dict(self.app_overrides),
+            engines={n: dict(self.engines.get(n, {})) for n in self.backends},
+            steps=list(driver.steps),
+        )
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        for factory in self.factories.values():
+            factory.close()

@@ -1,0 +1,16 @@
+"""``parity.json``: the machine-readable report (versioned; the input of ``merge``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from parity.report.model import RunReport
+
+FILENAME = "parity.json"
+
+
+def write(report: RunReport, directory: Path) -> Path:
+    path = directory / FILENAME
+    path.write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    return path

@@ -1,0 +1,222 @@
+"""The report model: what ``parity.json`` holds, built from the event stream.
+
+Every format (JSON, JUnit, HTML, Markdown) renders a :class:`RunReport`, and ``parity
+report merge`` loads several and joins them, so there is one source of truth per run.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from parity.report.events import (
+    CellResult,
+    ContractFailure,
+    DivergenceFound,
+    Event,
+    RunFinished,
+    RunStarted,
+    ScenarioFinished,
+)
+
+SCHEMA_VERSION = 1
+KIND = "parity-report"
+#: worst first: merging two results for one cell keeps the worse one
+SEVERITY = ["error", "fail", "known", "unsupported", "pass"]
+
+
+class ReportError(ValueError):
+    """A file is not a parity report (user error: exit 2)."""
+
+
+def worse(a: str, b: str) -> str:
+    return a if SEVERITY.index(a) <= SEVERITY.index(b) else b
+
+
+@dataclass
+class RunReport:
+    run_id: str = ""
+    reference: str = ""
+    backends: list[str] = field(default_factory=list)
+    suites: list[str] = field(default_factory=list)
+    seed: int | None = None
+    examples: int = 0
+    engines: dict[str, dict[str, Any]] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+    machines: list[str] = field(default_factory=list)
+    #: "suite/scenario" -> backend -> cell
+    cells: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    scenarios: dict[str, dict[str, Any]] = field(default_factory=dict)  # timings per scenario
+    divergences: list[dict[str, Any]] = field(default_factory=list)
+    contract_failures: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+    exit_code: int = 0
+
+    # derived ----------------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        out = dict.fromkeys(SEVERITY, 0)
+        for row in self.cells.values():
+            for cell in row.values():
+                out[cell["status"]] += 1
+        return out
+
+    def verdict_exit_code(self) -> int:
+        counts = self.counts()
+        failed = counts["fail"] + counts["error"] + len(self.contract_failures)
+        return 1 if failed else 0
+
+    # serialisation ----------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": KIND,
+            "schema_version": SCHEMA_VERSION,
+            "run_id": self.run_id,
+            "reference": self.reference,
+            "backends": self.backends,
+            "suites": self.suites,
+            "seed": self.seed,
+            "examples": self.examples,
+            "engines": self.engines,
+            "versions": self.versions,
+            "machines": self.machines,
+            "summary": self.counts(),
+            "cells": self.cells,
+            "scenarios": self.scenarios,
+            "divergences": self.divergences,
+            "contract_failures": self.contract_failures,
+            "seconds": round(self.seconds, 3),
+            "exit_code": self.exit_code,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> RunReport:
+        if not isinstance(data, dict) or data.get("kind") != KIND:
+            raise ReportError("not a parity report (missing kind: parity-report)")
+        if data.get("schema_version") != SCHEMA_VERSION:
+            raise ReportError(
+                f"report schema_version {data.get('schema_version')!r} is not supported"
+            )
+        fields = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in fields})
+
+    @classmethod
+    def load(cls, path: Path) -> RunReport:
+        try:
+            data = json.loads(path.read_text())
+        except FileNotFoundError as exc:
+            raise ReportError(f"{path}: no such report") from exc
+        except (OSError, ValueError) as exc:
+            raise ReportError(f"{path}: not readable JSON ({exc})") from exc
+        try:
+            return cls.from_dict(data)
+        except ReportError as exc:
+            raise ReportError(f"{path}: {exc}") from exc
+
+
+def merge_cell(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Join two results for one cell (xdist shards, or two machines): the worse status
+    wins; work done adds up."""
+    status = worse(a["status"], b["status"])
+    keep = a if a["status"] == status else b
+    return {
+        **keep,
+        "status": status,
+        "examples": a.get("examples", 0) + b.get("examples", 0),
+        "steps": a.get("steps", 0) + b.get("steps", 0),
+        "seconds": round(a.get("seconds", 0.0) + b.get("seconds", 0.0), 4),
+    }
+
+
+def merge_reports(reports: list[RunReport]) -> RunReport:
+    out = RunReport()
+    for rep in reports:
+        out.run_id = out.run_id or rep.run_id
+        out.reference = out.reference or rep.reference
+        out.seed = rep.seed if out.seed is None else out.seed
+        out.examples += rep.examples
+        out.backends += [b for b in rep.backends if b not in out.backends]
+        out.suites += [s for s in rep.suites if s not in out.suites]
+        out.machines += [m for m in rep.machines if m not in out.machines]
+        out.engines.update(rep.engines)
+        out.versions = out.versions or rep.versions
+        for key, row in rep.cells.items():
+            target = out.cells.setdefault(key, {})
+            for backend, cell in row.items():
+                target[backend] = merge_cell(target[backend], cell) if backend in target else cell
+        for key, info in rep.scenarios.items():
+            if key in out.scenarios:
+                mine = out.scenarios[key]
+                out.scenarios[key] = {
+                    k: round(mine.get(k, 0) + v, 4) if isinstance(v, int | float) else v
+                    for k, v in info.items()
+                }
+            else:
+                out.scenarios[key] = dict(info)
+        seen = {d["id"] for d in out.divergences}
+        out.divergences += [d for d in rep.divergences if d["id"] not in seen]
+        out.contract_failures += rep.contract_failures
+        out.seconds = max(out.seconds, rep.seconds)
+    out.exit_code = max([r.exit_code for r in reports if r.exit_code == 2] or [0]) or (
+        out.verdict_exit_code()
+    )
+    return out
+
+
+class ReportBuilder:
+    """The handler that turns events into a :class:`RunReport`."""
+
+    def __init__(self) -> None:
+        self.report = RunReport()
+
+    def handle(self, event: Event) -> None:
+        rep = self.report
+        if isinstance(event, RunStarted):
+            rep.run_id, rep.reference = event.run_id, event.reference
+            rep.backends, rep.suites = list(event.backends), list(event.suites)
+            rep.seed, rep.examples = event.seed, event.examples
+            rep.engines, rep.versions = dict(event.engines), dict(event.versions)
+            rep.machines = [event.machine]
+        elif isinstance(event, ScenarioFinished):
+            key = f"{event.suite}/{event.scenario}"
+            row = rep.cells.setdefault(key, {})
+            for backend, cell in event.cells.items():
+                row[backend] = (
+                    merge_cell(row[backend], _cell(cell)) if backend in row else _cell(cell)
+                )
+            rep.scenarios[key] = {
+                "seconds": round(event.seconds, 4),
+                "examples": event.examples,
+                "steps": event.steps,
+                **event.stats,
+            }
+        elif isinstance(event, DivergenceFound):
+            rep.divergences.append(
+                {
+                    "id": event.id,
+                    "suite": event.suite,
+                    "scenario": event.scenario,
+                    "backends": event.backends,
+                    "step": event.step,
+                    "steps": event.steps,
+                    "request": event.request,
+                    "diff": event.diff,
+                    "trace": event.trace_path,
+                    "replay": event.replay,
+                    "known": event.known,
+                    "expired": event.expired,
+                    "paths": event.paths,
+                }
+            )
+        elif isinstance(event, ContractFailure):
+            rep.contract_failures.append(dict(event.__dict__))
+        elif isinstance(event, RunFinished):
+            rep.seconds = event.seconds
+            rep.exit_code = event.exit_code
+
+
+def _cell(cell: CellResult) -> dict[str, Any]:
+    return cell.to_dict()

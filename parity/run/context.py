@@ -1,0 +1,53 @@
+"""What a suite receives: the provisioned backends, settings of the run, the event bus."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from parity.baseline import Baseline
+from parity.config import ParityConfig
+from parity.lockstep.session import LockstepSession
+from parity.report.events import Event, EventBus
+from parity.run.backends import Backends
+
+
+@dataclass
+class RunContext:
+    config: ParityConfig
+    backends: Backends
+    bus: EventBus
+    baseline: Baseline
+    seed: int
+    examples: int
+    steps: int
+    report_dir: Path
+    run_id: str
+    worker: str = "main"
+    #: "k/n": this process runs shard k of n of every scenario's examples (xdist)
+    shard: tuple[int, int] = (0, 1)
+    app_overrides: dict[str, Any] = field(default_factory=dict)
+    backend_names: list[str] = field(default_factory=list)
+
+    def emit(self, event: Event) -> None:
+        self.bus.emit(event)
+
+    @property
+    def reference(self) -> str:
+        return self.backends.reference
+
+    def session(self, names: list[str], label: str) -> LockstepSession:
+        """A lockstep session over ``names``; namespaces carry run, worker and label so
+        parallel workers and successive sessions never share data."""
+        return LockstepSession(
+            {n: self.backends.factories[n] for n in names},
+            self.reference,
+            namespace_prefix=f"p{self.run_id[:6]}_{self.worker}_{label}",
+            engines={n: self.backends.info[n] for n in names},
+            app_overrides=self.app_overrides,
+            seed=self.seed,
+        )
+
+    def replay_command(self, trace_path: Path | str, backends: list[str]) -> str:
+        return f"parity replay {trace_path} --backends {','.join(backends)}"

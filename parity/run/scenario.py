@@ -1,0 +1,199 @@
+"""Run one lockstep scenario under Hypothesis and turn the outcome into events.
+
+A divergence on backend X fails X's cell; the scenario then runs again without X, so
+every other backend still gets a verdict of its own (not "unknown because X failed").
+Backends lacking a capability the scenario requires are "unsupported", never run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import HealthCheck, Verbosity
+from hypothesis import seed as hypothesis_seed
+from hypothesis import settings as hypothesis_settings
+from hypothesis.stateful import get_state_machine_test
+
+from parity.lockstep.machine import LockstepMachine
+from parity.lockstep.session import LockstepSession
+from parity.report.events import CellResult, DivergenceFound, ScenarioFinished, ScenarioStarted
+from parity.run.context import RunContext
+from parity.trace.model import Trace
+from parity.trace.store import save_failure
+
+
+def hypothesis_run(
+    machine: type[LockstepMachine], examples: int, steps: int, seed: int
+) -> BaseException | None:
+    """Run the machine as a Hypothesis test; the exception it ends with, if any."""
+    config = hypothesis_settings(
+        max_examples=examples,
+        stateful_step_count=steps,
+        deadline=None,
+        database=None,
+        derandomize=False,
+        print_blob=False,
+        report_multiple_bugs=False,
+        suppress_health_check=list(HealthCheck),
+        verbosity=Verbosity.quiet,
+    )
+    test = hypothesis_seed(seed)(get_state_machine_test(machine, settings=config))
+    try:
+        test()
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        return exc
+    return None
+
+
+def divergence_id(scenario: str, trace: Trace) -> str:
+    """Stable across shards and machines, so merged reports count a divergence once."""
+    sig = trace.divergence_signature()
+    step = trace.divergent_step
+    text = f"{scenario}|{sig}|{step.request.line() if step else ''}"
+    return f"div-{scenario}-{hashlib.sha1(text.encode()).hexdigest()[:10]}"
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
+
+
+@dataclass
+class _Tally:
+    examples: int = 0
+    steps: int = 0
+    setup: float = 0.0
+    critical: float = 0.0
+    compare: float = 0.0
+    backend_seconds: dict[str, float] = field(default_factory=dict)
+
+    def add(self, session: LockstepSession) -> None:
+        s = session.stats
+        self.examples += s.examples
+        self.steps += s.steps
+        self.setup += s.setup_seconds + s.teardown_seconds
+        self.critical += s.critical_seconds
+        self.compare += s.compare_seconds
+        for name, seconds in s.backend_seconds.items():
+            self.backend_seconds[name] = self.backend_seconds.get(name, 0.0) + seconds
+
+
+def report_divergence(
+    ctx: RunContext, suite: str, scenario: str, trace: Trace
+) -> dict[str, CellResult]:
+    """Save the trace, judge it against the baseline, emit it; the failed cells."""
+    step = trace.divergent_step
+    assert step is not None
+    path = save_failure(trace, ctx.report_dir)
+    div_id = divergence_id(scenario, trace)
+    diff = "\n\n".join(step.rendered[b] for b in sorted(step.differences))
+    paths = {b: [d.path for d in ds] for b, ds in step.differences.items()}
+    cells: dict[str, CellResult] = {}
+    known_ids: list[str] = []
+    expired_ids: list[str] = []
+    for backend in sorted(step.differences):
+        verdict = ctx.baseline.judge(scenario, backend, paths[backend], step.rendered[backend])
+        if verdict.known:
+            known_ids.append(verdict.known)
+            cells[backend] = CellResult("known", f"baseline {verdict.known}", divergence=div_id)
+        else:
+            reason = f"divergence at step {step.index}: {step.request.line()}"
+            if verdict.expired:
+                expired_ids.append(verdict.expired)
+                reason += f" (baseline {verdict.expired} expired)"
+            cells[backend] = CellResult("fail", reason, divergence=div_id)
+    all_known = len(known_ids) == len(step.differences)
+    ctx.emit(
+        DivergenceFound(
+            id=div_id,
+            suite=suite,
+            scenario=scenario,
+            backends=sorted(step.differences),
+            step=step.index,
+            steps=len(trace.steps),
+            request=step.request.line(),
+            diff=diff,
+            trace_path=str(path),
+            replay=ctx.replay_command(path, trace.backends),
+            known=known_ids[0] if all_known else None,
+            expired=expired_ids[0] if expired_ids else None,
+            paths=paths,
+        )
+    )
+    return cells
+
+
+def run_scenario(
+    ctx: RunContext, machine: type[LockstepMachine], suite: str = "scenarios"
+) -> dict[str, CellResult]:
+    name = machine.scenario_name()
+    started = time.perf_counter()
+    cells: dict[str, CellResult] = {}
+    for backend in ctx.backends.names:
+        lacking = sorted(machine.requires & set(ctx.backends.info[backend].get("unsupported", {})))
+        if lacking:
+            why = ctx.backends.info[backend]["unsupported"][lacking[0]]
+            cells[backend] = CellResult("unsupported", f"needs {', '.join(lacking)}: {why}")
+    remaining = [b for b in ctx.backends.names if b not in cells]
+    ctx.emit(ScenarioStarted(suite, name, list(ctx.backends.names)))
+    tally = _Tally()
+    shard, shards = ctx.shard
+    examples = max(1, ctx.examples // shards + (1 if shard < ctx.examples % shards else 0))
+    attempt = 0
+    while remaining:
+        attempt += 1
+        session = ctx.session(remaining, f"{name}{attempt}")
+        try:
+            error = hypothesis_run(machine.bind(session), examples, ctx.steps, ctx.seed + shard)
+        finally:
+            session.close()
+            tally.add(session)
+        final = session.final.trace if session.final else None
+        if error is None:
+            for backend in remaining:
+                cells[backend] = CellResult("pass")
+            break
+        if final is not None and final.divergent_step is not None:
+            failed = report_divergence(ctx, suite, name, final)
+            cells.update(failed)
+            remaining = [b for b in remaining if b not in failed]
+            if remaining == [ctx.reference] or len(remaining) < 2:
+                cells.setdefault(ctx.reference, CellResult("pass"))
+                break
+            continue
+        # The scenario itself failed (its model disagrees with the reference, or the
+        # harness broke): every backend still running gets the error, reference included.
+        for backend in remaining:
+            cells[backend] = CellResult("error", first_line(error))
+        break
+    stats: dict[str, Any] = {
+        "setup_seconds": round(tally.setup, 4),
+        "critical_seconds": round(tally.critical, 4),
+        "compare_seconds": round(tally.compare, 4),
+        "backend_seconds": {b: round(s, 4) for b, s in tally.backend_seconds.items()},
+    }
+    ordered = {b: _with_work(cells[b], tally, b) for b in ctx.backends.names if b in cells}
+    ctx.emit(
+        ScenarioFinished(
+            suite, name, ordered, time.perf_counter() - started, tally.examples, tally.steps, stats
+        )
+    )
+    return ordered
+
+
+def _with_work(cell: CellResult, tally: _Tally, backend: str) -> CellResult:
+    if cell.status == "unsupported":
+        return cell
+    return CellResult(
+        cell.status,
+        cell.reason,
+        tally.examples,
+        tally.steps,
+        tally.backend_seconds.get(backend, 0.0),
+        cell.divergence,
+    )

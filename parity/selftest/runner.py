@@ -1,0 +1,123 @@
+"""Run the scenarios against memory (reference) vs each planted fault and print a table:
+fault, caught?, shrunk steps, and whether the saved trace replays to the same divergence.
+Exit 0 only if every fault is caught, shrunk to at most ``MAX_STEPS`` calls and replays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from parity.config import ParityConfig
+from parity.lockstep.session import LockstepSession
+from parity.run.backends import InfraError, provision
+from parity.run.orchestrator import RunOptions, execute
+from parity.selftest.faults import FAULTS
+from parity.trace.replay import replay
+from parity.trace.store import load_trace
+
+MAX_STEPS = 8
+
+
+@dataclass
+class FaultResult:
+    fault: str
+    description: str
+    caught: bool
+    steps: int | None
+    replays: bool
+    trace: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.caught and self.steps is not None and self.steps <= MAX_STEPS and self.replays
+
+
+def replays_to_same(trace_path: Path, config: ParityConfig) -> bool:
+    """Replay a saved trace on its own backends: does it diverge the same way?"""
+    trace = load_trace(trace_path)
+    overrides = config.app_overrides(trace.app_overrides.get("id_seed", trace.seed))
+    backends = provision(
+        trace.backends, config.with_overrides(reference=trace.reference), overrides
+    )
+    try:
+        session = LockstepSession(
+            backends.factories,
+            backends.reference,
+            namespace_prefix="selftest_replay",
+            app_overrides=overrides,
+        )
+        try:
+            return replay(trace, session).same_divergence_as(trace)
+        finally:
+            session.close()
+    finally:
+        backends.close()
+
+
+def check_fault(
+    fault: str, config: ParityConfig, examples: int, seed: int, report_dir: Path, steps: int = 20
+) -> FaultResult:
+    engine = FAULTS[fault]
+    outcome = execute(
+        RunOptions(
+            backends=[config.reference, engine.name],
+            examples=examples,
+            steps=steps,
+            seed=seed,
+            report_dir=report_dir / fault,
+            regressions=False,
+            terminal=False,
+        ),
+        config,
+    )
+    found = [d for d in outcome.report.divergences if engine.name in d["backends"]]
+    if not found:
+        return FaultResult(fault, engine.description, False, None, False, None)
+    div = found[0]
+    trace = div["trace"]
+    return FaultResult(
+        fault,
+        engine.description,
+        True,
+        int(div["steps"]),
+        replays_to_same(Path(trace), config) if trace else False,
+        trace,
+    )
+
+
+def run_selftest(
+    config: ParityConfig,
+    examples: int = 200,
+    seed: int = 0,
+    report_dir: Path | None = None,
+    faults: list[str] | None = None,
+    console: Console | None = None,
+    steps: int = 20,
+) -> int:
+    names = faults or list(FAULTS)
+    unknown = [n for n in names if n not in FAULTS]
+    if unknown:
+        raise InfraError(f"unknown fault(s) {', '.join(unknown)}; known: {', '.join(FAULTS)}")
+    report_dir = report_dir or config.report_dir / "selftest"
+    config = config.with_overrides(reference="memory", regressions=Path("/nonexistent"))
+    results = [check_fault(n, config, examples, seed, report_dir, steps) for n in names]
+    console = console or Console(highlight=False)
+    table = Table(title=f"parity selftest (memory vs planted faults, ≤{MAX_STEPS} steps)")
+    for column in ("fault", "planted bug", "caught?", "shrunk steps", "replays?", "trace"):
+        table.add_column(column)
+    for r in results:
+        table.add_row(
+            r.fault,
+            r.description,
+            "yes" if r.caught else "[bold red]NO[/]",
+            str(r.steps) if r.steps is not None else "-",
+            "yes" if r.replays else "[bold red]no[/]",
+            r.trace or "-",
+        )
+    console.print(table)
+    caught = sum(r.ok for r in results)
+    console.print(f"{caught}/{len(results)} planted faults caught, shrunk and replayed")
+    return 0 if caught == len(results) else 1

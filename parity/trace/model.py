@@ -1,0 +1,153 @@
+"""The versioned trace format.
+
+A trace stores requests in *normalised* form (``/v1/cards/<id:3>``), so it is not tied to
+one backend's raw ids: a replay denormalises each request with each backend's own
+mapping, exactly like the live run did. Each step keeps every backend's normalised and
+raw answer, so a reader can see what really came back without re-running anything.
+"""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from typing import Any
+
+from parity.diff.compare import Difference
+from parity.diff.normalize import NormalizedRequest
+
+SCHEMA_VERSION = 1
+KIND = "parity-trace"
+
+
+class TraceError(ValueError):
+    """A file is not a trace this version of Parity can read (a user error: exit 2)."""
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def collect_versions() -> dict[str, str]:
+    """Versions that matter for reproducing a run on another machine."""
+    import parity
+
+    return {
+        "python": platform.python_version(),
+        "hypothesis": _version("hypothesis"),
+        "schemathesis": _version("schemathesis"),
+        "parity": parity.__version__,
+    }
+
+
+@dataclass
+class Step:
+    index: int
+    request: NormalizedRequest
+    #: backend -> {"normalized": {...}, "raw": {"status", "headers", "body"}, "elapsed"}
+    responses: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: backend -> differences from the reference (only backends that differ)
+    differences: dict[str, list[Difference]] = field(default_factory=dict)
+    #: backend -> rendered side-by-side text (only backends that differ)
+    rendered: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "request": self.request.to_dict(),
+            "responses": self.responses,
+            "differences": {b: [d.to_dict() for d in ds] for b, ds in self.differences.items()},
+            "rendered": self.rendered,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Step:
+        return cls(
+            index=int(data["index"]),
+            request=NormalizedRequest.from_dict(data["request"]),
+            responses=dict(data.get("responses") or {}),
+            differences={
+                b: [Difference.from_dict(d) for d in ds]
+                for b, ds in (data.get("differences") or {}).items()
+            },
+            rendered=dict(data.get("rendered") or {}),
+        )
+
+
+@dataclass
+class Trace:
+    scenario: str
+    reference: str
+    backends: list[str]
+    seed: int | None = None
+    #: settings every backend's app was built with (id seed, secrets are not stored)
+    app_overrides: dict[str, Any] = field(default_factory=dict)
+    engines: dict[str, dict[str, Any]] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=collect_versions)
+    steps: list[Step] = field(default_factory=list)
+    created_at: str = field(
+        default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
+
+    @property
+    def divergent_step(self) -> Step | None:
+        return next((s for s in self.steps if s.differences), None)
+
+    def divergence_signature(self) -> tuple[int, dict[str, list[str]]] | None:
+        """(step index, backend -> differing paths): what "the same divergence" means."""
+        step = self.divergent_step
+        if step is None:
+            return None
+        return step.index, {b: [d.path for d in ds] for b, ds in sorted(step.differences.items())}
+
+    def to_dict(self) -> dict[str, Any]:
+        step = self.divergent_step
+        return {
+            "kind": KIND,
+            "schema_version": SCHEMA_VERSION,
+            "scenario": self.scenario,
+            "reference": self.reference,
+            "backends": self.backends,
+            "seed": self.seed,
+            "app_overrides": self.app_overrides,
+            "engines": self.engines,
+            "versions": self.versions,
+            "created_at": self.created_at,
+            "divergence": None
+            if step is None
+            else {
+                "step": step.index,
+                "backends": sorted(step.differences),
+                "paths": {b: [d.path for d in ds] for b, ds in step.differences.items()},
+            },
+            "steps": [s.to_dict() for s in self.steps],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Trace:
+        if not isinstance(data, dict) or data.get("kind") != KIND:
+            raise TraceError("not a parity trace (missing kind: parity-trace)")
+        version = data.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise TraceError(
+                f"trace schema_version {version!r} is not supported (this Parity reads "
+                f"{SCHEMA_VERSION})"
+            )
+        try:
+            return cls(
+                scenario=str(data["scenario"]),
+                reference=str(data["reference"]),
+                backends=list(data["backends"]),
+                seed=data.get("seed"),
+                app_overrides=dict(data.get("app_overrides") or {}),
+                engines=dict(data.get("engines") or {}),
+                versions=dict(data.get("versions") or {}),
+                steps=[Step.from_dict(s) for s in data.get("steps") or []],
+                created_at=str(data.get("created_at", "")),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise TraceError(f"malformed trace: {exc}") from exc

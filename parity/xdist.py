@@ -1,0 +1,100 @@
+"""``parity run -n N``: the run split into N shards under pytest-xdist, merged into one.
+
+Each shard is one pytest item (:func:`test_parity_shard` in :mod:`parity.xdist_shard`)
+that runs every scenario with its share of the examples and its own seed offset, on its
+own engines, with namespaces carrying the xdist worker id. Shards write partial
+``parity.json`` files; this process merges them (:func:`~parity.report.merge_reports`)
+and renders the one report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+from parity.config import ParityConfig
+from parity.report.model import ReportError, RunReport, merge_reports
+from parity.report.writers import write_all
+from parity.run.backends import InfraError
+
+WORKERS_DIR = ".workers"
+
+
+def shard_spec(
+    args: argparse.Namespace, config: ParityConfig, backends: list[str] | None
+) -> dict[str, Any]:
+    return {
+        "backends": backends,
+        "suite": args.suite,
+        "examples": args.examples or config.examples,
+        "steps": args.steps,
+        "seed": args.seed if args.seed is not None else random.randrange(2**31),
+        "report_dir": str(args.report_dir or config.report_dir),
+        "transport": args.transport,
+        "regressions": not args.no_regressions,
+        "shards": args.workers,
+        "run_id": uuid.uuid4().hex[:12],
+        "config": str(args.config) if args.config else None,
+    }
+
+
+def run_parallel(args: argparse.Namespace, config: ParityConfig, backends: list[str] | None) -> int:
+    try:
+        import xdist  # noqa: F401
+    except ImportError as exc:
+        raise InfraError("-n needs pytest-xdist (pip install pytest-xdist)") from exc
+    spec = shard_spec(args, config, backends)
+    report_dir = Path(spec["report_dir"])
+    workers = report_dir / WORKERS_DIR
+    shutil.rmtree(workers, ignore_errors=True)
+    workers.mkdir(parents=True)
+    shard_module = Path(__file__).with_name("xdist_shard.py")
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(shard_module),
+        "-n",
+        str(args.workers),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-o",
+        "addopts=",
+        "--no-header",
+        "--parity-shard-spec",
+        json.dumps(spec),
+    ]
+    print(f"parity run: {args.workers} workers, seed {spec['seed']}, run {spec['run_id']}")
+    proc = subprocess.run(command, capture_output=True, text=True)
+    errors = sorted(workers.glob("*.error"))
+    if errors:
+        raise InfraError(errors[0].read_text().strip())
+    parts = sorted(workers.glob("shard-*.json"))
+    if len(parts) != args.workers:
+        tail = (proc.stdout + proc.stderr).strip().splitlines()[-5:]
+        raise InfraError(
+            f"{len(parts)}/{args.workers} workers reported; pytest said: {' | '.join(tail)}"
+        )
+    try:
+        merged = merge_reports([RunReport.load(p) for p in parts])
+    except ReportError as exc:
+        raise InfraError(str(exc)) from exc
+    merged.run_id = spec["run_id"]
+    written = write_all(merged, report_dir)
+    for key, row in merged.cells.items():
+        print(f"  {key}  " + "  ".join(f"{b}: {c['status']}" for b, c in row.items()))
+    for div in merged.divergences:
+        if not div.get("known"):
+            print(div["diff"])
+            print(f"  replay: {div['replay']}")
+    verdict = {0: "parity", 1: "divergence"}.get(merged.exit_code, "error")
+    print(f"{verdict} (exit {merged.exit_code}); reports: {', '.join(str(p) for p in written)}")
+    return merged.exit_code
