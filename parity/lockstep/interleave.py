@@ -1,0 +1,146 @@
+"""Forced interleavings and per-backend calls, on top of the lockstep driver.
+
+Two capabilities the plain lockstep step lacks:
+
+- **Held requests** (:func:`hold`, :func:`release`): arm a pause point on every backend,
+  send a request tagged ``X-Parity-Tag`` so each backend parks it just before its commit,
+  and later release it; the scenario chooses the release order, so an interleaving of
+  concurrent requests is exact and identical on every backend. Steps are recorded in
+  sending order, and :func:`replay_steps` re-creates the same holds when a trace is
+  replayed (a plain sequential replay would run the held requests one after another).
+- **Direct calls** (:func:`direct`): one backend on its own, neither compared nor
+  recorded — for free races whose outcome legitimately differs per backend and is judged
+  against a sequential model instead of against the reference.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from parity.diff.normalize import NormalizedRequest
+from parity.lockstep.driver import LockstepDriver, PendingCall
+from parity.targets.base import Response
+from parity.trace.model import Step
+
+TAG_HEADER = "x-parity-tag"
+ARM = "/_parity/pause/arm"
+RELEASE = "/_parity/pause/release"
+WAITING = "/_parity/pause/waiting"
+#: how long a request may take to reach its pause point (or finish) on a loaded machine
+HOLD_TIMEOUT = 20.0
+
+
+class HoldTimeout(RuntimeError):
+    """A tagged request neither reached its pause point nor finished: a harness error."""
+
+
+def wait_held(driver: LockstepDriver, pending: PendingCall, tag: str) -> None:
+    """Block until every backend has parked ``pending`` at its pause point, or answered
+    it (a request refused before its commit never reaches the pause point)."""
+    deadline = time.monotonic() + HOLD_TIMEOUT
+    for name, target in driver.targets.items():
+        delay = 0.0005
+        while not pending.done(name):
+            tags = (target.request("GET", WAITING).json() or {}).get("tags") or []
+            if tag in tags:
+                break
+            if time.monotonic() > deadline:
+                raise HoldTimeout(f"{name}: request tagged {tag!r} never reached its pause point")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.02)
+
+
+def hold(
+    driver: LockstepDriver,
+    method: str,
+    path: str,
+    tag: str,
+    headers: Mapping[str, str] | None = None,
+    json: Any = None,
+    label: str = "",
+) -> PendingCall:
+    """Arm ``tag`` everywhere (one compared step), send the tagged request (a second
+    step, compared when it finishes) and return once every backend holds it."""
+    driver.hold()
+    driver.call("POST", ARM, json={"tag": tag}, label=f"arm {tag}")
+    pending = driver.start(method, path, {**(headers or {}), TAG_HEADER: tag}, json, label)
+    wait_held(driver, pending, tag)
+    return pending
+
+
+def release(driver: LockstepDriver, pending: PendingCall, tag: str) -> Response:
+    """Release ``tag`` everywhere (a compared step), then wait for the held request and
+    compare its answers: the next release happens only after this one committed."""
+    driver.call("POST", RELEASE, json={"tag": tag}, label=f"release {tag}")
+    return pending.wait()
+
+
+def release_all(driver: LockstepDriver, tags: Iterable[str]) -> None:
+    """Clean-up after a failure: let every still-held request go, on every backend,
+    without recording anything (a parked request would otherwise sit out its timeout)."""
+    tags = list(tags)
+    for target in driver.targets.values():
+        for tag in tags:
+            # a broken target is already reported elsewhere
+            with contextlib.suppress(Exception):
+                target.request("POST", RELEASE, json={"tag": tag})
+
+
+def concurrent(driver: LockstepDriver) -> None:
+    """Before firing real threads at a backend: make every target run requests on their
+    own threads (an in-process target may otherwise serialise them on its loop)."""
+    driver.hold()
+
+
+def direct(
+    driver: LockstepDriver,
+    backend: str,
+    method: str,
+    path: str,
+    headers: Mapping[str, str] | None = None,
+    json: Any = None,
+) -> Response:
+    """Send one request (written in the reference's raw values) to ``backend`` only.
+    Neither compared nor recorded, and its answer is not normalised, so it never shifts
+    the stable references later lockstep steps are compared with."""
+    ref = driver.normalizers[driver.reference]
+    request = ref.request(method, path, headers, json)
+    fallback = None if backend == driver.reference else ref
+    m, p, h, body = driver.normalizers[backend].raw_request(request, fallback)
+    return driver.targets[backend].request(m, p, h, body)
+
+
+def replay_steps(driver: LockstepDriver, steps: Iterable[Step]) -> None:
+    """Send a trace's steps the way they were sent live: a tagged request is held (not
+    waited for) and is waited for right after the step that releases its tag."""
+    held: dict[str, PendingCall] = {}
+    try:
+        for step in steps:
+            request: NormalizedRequest = step.request
+            tag = request.headers.get(TAG_HEADER)
+            if tag:
+                driver.hold()
+                pending = driver.send(request)
+                wait_held(driver, pending, tag)
+                held[tag] = pending
+                continue
+            driver.send(request).wait()
+            released = _released_tag(request)
+            if released in held:
+                held.pop(released).wait()
+        for pending in held.values():
+            pending.wait()
+        held.clear()
+    finally:
+        if held:
+            release_all(driver, held)
+
+
+def _released_tag(request: NormalizedRequest) -> str | None:
+    if request.method == "POST" and request.path == RELEASE and isinstance(request.json, dict):
+        tag = request.json.get("tag")
+        return str(tag) if tag is not None else None
+    return None

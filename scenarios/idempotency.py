@@ -1,0 +1,232 @@
+"""Idempotency-Key expiry, reuse, concurrency and takeover, driven by the manual clock.
+
+Rules
+- ``post`` — a purchase with a key from a small pool (so keys collide on purpose) and an
+  amount from a small set (so bodies match or differ on purpose), by either of two users.
+- ``balances_match`` — every card's balance equals the model's.
+- ``advance`` — move the clock by 1 s … TTL + 1 s; ``to_boundary`` lands exactly on a
+  key's expiry instant (or one second either side).
+- ``other_user_same_key`` — the second user sends the first user's key (on their own card,
+  and on the first user's card: 404, which must leave the owner's record alone).
+- ``held_same_key`` — a request is held just before its commit; the same key is sent
+  again (same or other body) → 409 in flight; after release, a retry is the replay.
+- ``abandon_and_take_over`` — a held request's claim is abandoned; after 59/60/61 s the
+  same key is sent again: before the in-flight timeout 409, at and after it taken over
+  (201), and the abandoned request, released, loses its claim (409, nothing written).
+
+Model: per (user, card, key) the stored fingerprint, status, creation instant. Expected:
+no record or ``now >= created + TTL`` (the boundary instant is already expired, and an
+expired record still physically present — DynamoDB TTL deletes lazily, moto never — is
+treated as absent) → executed (201, or a stored 422 refusal); same body → the stored
+answer with ``Idempotent-Replayed: true``; other body → 422 ``idempotency-key-reused``.
+The model's balance must match the card after every call.
+
+What it proves: every backend decides expiry, replay, mismatch, in-flight conflicts and
+takeover exactly like the reference, to the microsecond at the TTL boundary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hypothesis import strategies as st
+from hypothesis.stateful import initialize, precondition, rule
+
+from parity.lockstep.interleave import hold, release, release_all
+from scenarios import LockstepMachine, register
+
+TTL = 24 * 3600
+INFLIGHT = 60
+LIMIT = 300_000
+REUSED = "urn:parity:problem:idempotency-key-reused"
+IN_FLIGHT = "urn:parity:problem:idempotency-in-flight"
+
+
+@dataclass
+class Record:
+    amount: int
+    status: int
+    created: int  # seconds since the example's start
+
+
+@dataclass
+class Owner:
+    token: str
+    card: str
+    balance: int = 0
+    records: dict[str, Record] = field(default_factory=dict)
+
+
+keys = st.sampled_from(["k1", "k2", "k3"])
+amounts = st.sampled_from([100_000, 100_001, 250_000])
+
+
+@register
+class IdempotencyScenario(LockstepMachine):
+    scenario = "idempotency"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = 0
+        self.owners: list[Owner] = []
+        self.held: list[str] = []
+        self.tags = 0
+
+    @initialize()
+    def first_user(self) -> None:
+        self._new_owner()
+
+    def _new_owner(self) -> None:
+        n = len(self.owners) + 1
+        body = {"name": f"Idem {n}", "email": f"idem{n}@example.com", "score": 750}
+        user = self.call("POST", "/v1/users", json=body)
+        assert user.status == 201, user.text
+        token = user.json()["access_token"]
+        req = self.call(
+            "POST", "/v1/card-requests", token=token, headers={"Idempotency-Key": "open"}, json={}
+        )
+        assert req.status == 201, req.text
+        self.owners.append(Owner(token, req.json()["card_id"]))
+
+    # the model ----------------------------------------------------------------------
+
+    def _live(self, owner: Owner, key: str) -> Record | None:
+        record = owner.records.get(key)
+        if record is None or self.now >= record.created + TTL:
+            return None
+        return record
+
+    def _post(
+        self,
+        owner: Owner,
+        key: str,
+        amount: int,
+        card: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, bool, str]:
+        resp = self.call(
+            "POST",
+            f"/v1/cards/{card or owner.card}/transactions",
+            token=owner.token,
+            headers={"Idempotency-Key": key, **(headers or {})},
+            json={"type": "purchase", "amount_cents": amount},
+        )
+        body = resp.json() or {}
+        return resp.status, resp.header("idempotent-replayed") == "true", str(body.get("type"))
+
+    def _expect(self, owner: Owner, key: str, amount: int, got: tuple[int, bool, str]) -> None:
+        status, replayed, kind = got
+        record = self._live(owner, key)
+        if record is None:
+            allowed = owner.balance + amount <= LIMIT
+            assert (status, replayed) == ((201 if allowed else 422), False), (got, owner)
+            owner.records[key] = Record(amount, status, self.now)
+            if allowed:
+                owner.balance += amount
+        elif record.amount != amount:
+            assert (status, kind) == (422, REUSED), got
+        else:
+            assert (status, replayed) == (record.status, True), (got, record)
+
+    # rules --------------------------------------------------------------------------
+
+    @rule(who=st.integers(0, 1), key=keys, amount=amounts)
+    def post(self, who: int, key: str, amount: int) -> None:
+        owner = self.owners[who % len(self.owners)]
+        self._expect(owner, key, amount, self._post(owner, key, amount))
+
+    @rule(seconds=st.sampled_from([1, 59, 3600, TTL - 1, TTL, TTL + 1]))
+    def advance(self, seconds: int) -> None:
+        self._advance(seconds)
+
+    def _advance(self, seconds: int) -> None:
+        if seconds > 0:
+            assert (
+                self.call("POST", "/_parity/clock/advance", json={"seconds": seconds}).status == 200
+            )
+            self.now += seconds
+
+    @precondition(lambda self: any(o.records for o in self.owners))
+    @rule(pick=st.integers(0, 5), offset=st.sampled_from([0, -1, 1]))
+    def to_boundary(self, pick: int, offset: int) -> None:
+        """Land exactly on a record's expiry instant (or one second either side)."""
+        records = [r for o in self.owners for r in o.records.values()]
+        record = records[pick % len(records)]
+        self._advance(record.created + TTL + offset - self.now)
+
+    @rule(key=keys, amount=amounts)
+    def other_user_same_key(self, key: str, amount: int) -> None:
+        if len(self.owners) < 2:
+            self._new_owner()
+        first, second = self.owners
+        # On the first user's card: invisible to the second user, and a transient
+        # refusal, so it must leave every record untouched.
+        status, _, _ = self._post(second, key, amount, card=first.card)
+        assert status == 404
+        self._expect(second, key, amount, self._post(second, key, amount))
+
+    def _hold(self, owner: Owner, key: str, amount: int) -> tuple[str, object]:
+        self.tags += 1
+        tag = f"i{self.tags}"
+        self.held.append(tag)
+        call = hold(
+            self.lockstep,
+            "POST",
+            f"/v1/cards/{owner.card}/transactions",
+            tag,
+            {"Idempotency-Key": key, "authorization": f"Bearer {owner.token}"},
+            {"type": "purchase", "amount_cents": amount},
+        )
+        return tag, call
+
+    @precondition(lambda self: self.owners[0].balance + 100_000 <= LIMIT)
+    @rule(key=keys, again=st.lists(amounts, min_size=1, max_size=3))
+    def held_same_key(self, key: str, again: list[int]) -> None:
+        owner = self.owners[0]
+        if self._live(owner, key) is not None:
+            return  # a live record answers at once: nothing would be held
+        tag, call = self._hold(owner, key, 100_000)
+        for amount in again:
+            status, _, kind = self._post(owner, key, amount)
+            assert (status, kind) == (409, IN_FLIGHT), (status, kind)
+        resp = release(self.lockstep, call, tag)  # type: ignore[arg-type]
+        self.held.remove(tag)
+        self._expect(owner, key, 100_000, (resp.status, False, ""))
+        self._expect(owner, key, 100_000, self._post(owner, key, 100_000))
+
+    @precondition(lambda self: self.owners[0].balance + 100_000 <= LIMIT)
+    @rule(key=keys, wait=st.sampled_from([INFLIGHT + 1, INFLIGHT, INFLIGHT - 1]))
+    def abandon_and_take_over(self, key: str, wait: int) -> None:
+        owner = self.owners[0]
+        if self._live(owner, key) is not None:
+            return
+        tag, call = self._hold(owner, key, 100_000)
+        self._advance(wait)
+        status, replayed, kind = self._post(owner, key, 100_000)
+        if wait < INFLIGHT:
+            assert (status, kind) == (409, IN_FLIGHT)
+            resp = release(self.lockstep, call, tag)  # type: ignore[arg-type]
+            assert resp.status == 201, resp.text
+            owner.records[key] = Record(100_000, 201, self.now - wait)
+            owner.balance += 100_000
+        else:
+            assert (status, replayed) == (201, False)
+            owner.records[key] = Record(100_000, 201, self.now)
+            owner.balance += 100_000
+            resp = release(self.lockstep, call, tag)  # type: ignore[arg-type]
+            # Its commit conflicts on the card first and is retried on a fresh read: a
+            # purchase that no longer fits is refused (422), one that fits finds its claim
+            # gone (409). Either way nothing is written.
+            fits = owner.balance + 100_000 <= LIMIT
+            assert resp.status == (409 if fits else 422), resp.text
+        self.held.remove(tag)
+
+    @rule()
+    def balances_match(self) -> None:
+        for owner in self.owners:
+            card = self.call("GET", f"/v1/cards/{owner.card}", token=owner.token)
+            assert card.json()["balance_cents"] == owner.balance, (card.text, owner)
+
+    def teardown(self) -> None:
+        release_all(self.lockstep, self.held)
+        super().teardown()
