@@ -89,19 +89,25 @@ SCENARIO_FAULTS = {
             "interleaved-lost-update",
             "card write without its version condition",
             uow=UnconditionalCardWriteUoW,
+            scenarios=("concurrency",),
         ),
         _fault(
-            "ttl-boundary", "idempotency key honoured at exactly its expiry", uow=TtlBoundaryUoW
+            "ttl-boundary",
+            "idempotency key honoured at exactly its expiry",
+            uow=TtlBoundaryUoW,
+            scenarios=("idempotency",),
         ),
         _fault(
             "outbox-retry-reorder",
             "pending events ordered by due time after a retry",
             uow=DueFirstOutboxUoW,
+            scenarios=("outbox",),
         ),
         _fault(
             "outbox-delete-early",
             "outbox row gone before its publish succeeded",
             uow=DeleteBeforePublishUoW,
+            scenarios=("outbox",),
         ),
     )
 }
