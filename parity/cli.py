@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run suites on backends in lockstep")
     run.add_argument("--backends", help="comma-separated engines (default: serverless ones)")
     run.add_argument("--suite", default="scenarios", choices=["scenarios", "contract", "all"])
+    run.add_argument("--scenarios", help="comma-separated scenario names (default: all)")
     run.add_argument("--examples", type=_positive, help="Hypothesis examples per scenario")
     run.add_argument("--steps", type=_positive, help="stateful steps per example")
     run.add_argument("--seed", type=_seed, help="seed (default: random, printed)")
@@ -145,11 +146,21 @@ def _run(args: argparse.Namespace, config: ParityConfig) -> int:
         report_dir=args.report_dir,
         transport=args.transport,
         regressions=not args.no_regressions,
+        scenarios=_names(args.scenarios),
     )
     outcome = execute(options, config)
     if outcome.files:
         print(f"reports: {', '.join(str(p) for p in outcome.files)}")
     return outcome.exit_code
+
+
+def _names(text: str | None) -> list[str] | None:
+    if not text:
+        return None
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise ConfigError("--scenarios needs at least one scenario name")
+    return names
 
 
 def _replay(args: argparse.Namespace, config: ParityConfig) -> int:

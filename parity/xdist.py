@@ -42,6 +42,7 @@ def shard_spec(
         "shards": args.workers,
         "run_id": uuid.uuid4().hex[:12],
         "config": str(args.config) if args.config else None,
+        "scenarios": [n.strip() for n in args.scenarios.split(",")] if args.scenarios else None,
     }
 
 

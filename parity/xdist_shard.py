@@ -34,6 +34,7 @@ def test_parity_shard(parity_shard: int, request: pytest.FixtureRequest) -> None
         run_id=spec["run_id"],
         write_files=False,
         terminal=False,
+        scenarios=spec["scenarios"],
     )
     try:
         outcome = execute(options, config)

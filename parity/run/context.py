@@ -29,6 +29,7 @@ class RunContext:
     shard: tuple[int, int] = (0, 1)
     app_overrides: dict[str, Any] = field(default_factory=dict)
     backend_names: list[str] = field(default_factory=list)
+    scenario_filter: list[str] | None = None
 
     def emit(self, event: Event) -> None:
         self.bus.emit(event)

@@ -42,6 +42,8 @@ class RunOptions:
     write_files: bool = True
     handlers: list[Handler] = field(default_factory=list)
     terminal: bool = True
+    #: run only these scenarios (names); None runs every registered one
+    scenarios: list[str] | None = None
 
 
 def suite_names(suite: str) -> list[str]:
@@ -96,6 +98,7 @@ def execute(options: RunOptions, config: ParityConfig) -> RunOutcome:
         shard=options.shard,
         app_overrides=overrides,
         backend_names=backends.names,
+        scenario_filter=options.scenarios,
     )
     started = time.perf_counter()
     try:

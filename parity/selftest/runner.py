@@ -14,7 +14,7 @@ from parity.config import ParityConfig
 from parity.lockstep.session import LockstepSession
 from parity.run.backends import InfraError, provision
 from parity.run.orchestrator import RunOptions, execute
-from parity.selftest.faults import FAULTS
+from parity.selftest.faults import CORE_FAULTS, FAULTS
 from parity.trace.replay import replay
 from parity.trace.store import load_trace
 
@@ -70,6 +70,7 @@ def check_fault(
             report_dir=report_dir / fault,
             regressions=False,
             terminal=False,
+            scenarios=list(engine.scenarios) or None,
         ),
         config,
     )
@@ -97,7 +98,7 @@ def run_selftest(
     console: Console | None = None,
     steps: int = 20,
 ) -> int:
-    names = faults or list(FAULTS)
+    names = faults or list(CORE_FAULTS) + [f for f in FAULTS if f not in CORE_FAULTS]
     unknown = [n for n in names if n not in FAULTS]
     if unknown:
         raise InfraError(f"unknown fault(s) {', '.join(unknown)}; known: {', '.join(FAULTS)}")

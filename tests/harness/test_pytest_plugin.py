@@ -1,0 +1,83 @@
+"""The pytest plugin: fixtures for users' own tests, and `parity run -n N` under xdist."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+USER_TEST = """
+from scenarios.ledger import LedgerScenario
+
+
+def test_ledger_in_lockstep(parity_check, parity_session):
+    parity_check(LedgerScenario, examples=3, steps=6)
+    assert parity_session.stats.examples >= 3
+    assert parity_session.namespace_prefix.startswith("t_main_")
+"""
+
+
+def _pytest(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "ignore", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def test_fixtures_run_a_lockstep_machine_in_a_users_test(tmp_path: Path) -> None:
+    (tmp_path / "test_user.py").write_text(USER_TEST)
+    (tmp_path / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text())
+    proc = _pytest("--parity-backends", "memory,sqlite", "test_user.py", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 passed" in proc.stdout
+
+
+def test_plugin_is_harmless_when_unused(tmp_path: Path) -> None:
+    (tmp_path / "test_plain.py").write_text("def test_plain():\n    assert 1 + 1 == 2\n")
+    proc = _pytest("test_plain.py", cwd=tmp_path)
+    assert proc.returncode == 0 and "1 passed" in proc.stdout
+
+
+def test_parallel_run_merges_worker_reports(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "ignore",
+            "-m",
+            "parity.cli",
+            "run",
+            "-n",
+            "2",
+            "--backends",
+            "memory,sqlite",
+            "--scenarios",
+            "ledger",
+            "--examples",
+            "4",
+            "--steps",
+            "5",
+            "--seed",
+            "5",
+            "--report-dir",
+            str(tmp_path),
+            "--no-regressions",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads((tmp_path / "parity.json").read_text())
+    cell = data["cells"]["scenarios/ledger"]["sqlite"]
+    assert cell["status"] == "pass" and cell["examples"] >= 4
+    assert len(data["machines"]) == 2  # one entry per xdist worker
+    assert all(m.split(":")[1].startswith("gw") for m in data["machines"])
+    assert (tmp_path / "index.html").is_file()
