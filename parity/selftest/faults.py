@@ -272,3 +272,6 @@ FAULTS: dict[str, type[FaultEngine]] = {
         ),
     )
 }
+
+# The scenario-specific faults (concurrency, idempotency, outbox) register themselves here.
+from parity.selftest import scenario_faults as _scenario_faults  # noqa: E402, F401
