@@ -26,6 +26,7 @@ def run(ctx: RunContext) -> None:
         ctx.emit(ScenarioStarted(SUITE, name, ctx.backends.names))
         started = time.perf_counter()
         cells: dict[str, CellResult]
+        steps = 0
         try:
             trace = load_trace(path)
         except TraceError as exc:
@@ -41,4 +42,4 @@ def run(ctx: RunContext) -> None:
             if result.diverged:
                 result.trace.scenario = name
                 cells.update(report_divergence(ctx, SUITE, name, result.trace))
-        ctx.emit(ScenarioFinished(SUITE, name, cells, time.perf_counter() - started, 1))
+        ctx.emit(ScenarioFinished(SUITE, name, cells, time.perf_counter() - started, 1, steps))
