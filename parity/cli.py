@@ -87,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     selftest = sub.add_parser("selftest", help="prove the harness catches planted faults")
     selftest.add_argument("--examples", type=_positive, default=200)
     selftest.add_argument("--seed", type=_seed, default=0)
+    selftest.add_argument(
+        "--steps",
+        type=_positive,
+        default=15,
+        help="stateful steps per example (short runs shrink faster)",
+    )
     selftest.add_argument("--report-dir", type=Path, help="default: <report_dir>/selftest")
     selftest.add_argument("--faults", help="comma-separated fault names (default: all)")
     return parser
@@ -124,6 +130,7 @@ def _dispatch(args: argparse.Namespace, config: ParityConfig) -> int:
             seed=args.seed,
             report_dir=args.report_dir,
             faults=args.faults.split(",") if args.faults else None,
+            steps=args.steps,
         )
     raise AssertionError(args.command)
 

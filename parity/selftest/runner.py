@@ -58,7 +58,7 @@ def replays_to_same(trace_path: Path, config: ParityConfig) -> bool:
 
 
 def check_fault(
-    fault: str, config: ParityConfig, examples: int, seed: int, report_dir: Path, steps: int = 20
+    fault: str, config: ParityConfig, examples: int, seed: int, report_dir: Path, steps: int = 15
 ) -> FaultResult:
     engine = FAULTS[fault]
     outcome = execute(
@@ -96,7 +96,7 @@ def run_selftest(
     report_dir: Path | None = None,
     faults: list[str] | None = None,
     console: Console | None = None,
-    steps: int = 20,
+    steps: int = 15,
 ) -> int:
     names = faults or list(CORE_FAULTS) + [f for f in FAULTS if f not in CORE_FAULTS]
     unknown = [n for n in names if n not in FAULTS]
@@ -105,7 +105,7 @@ def run_selftest(
     report_dir = report_dir or config.report_dir / "selftest"
     config = config.with_overrides(reference="memory", regressions=Path("/nonexistent"))
     results = [check_fault(n, config, examples, seed, report_dir, steps) for n in names]
-    console = console or Console(highlight=False)
+    console = console or Console(highlight=False, width=160)
     table = Table(title=f"parity selftest (memory vs planted faults, ≤{MAX_STEPS} steps)")
     for column in ("fault", "planted bug", "caught?", "shrunk steps", "replays?", "trace"):
         table.add_column(column)
