@@ -60,7 +60,7 @@ class Engine(abc.ABC):
         if reason is not None:
             raise EngineUnavailable(self.name, reason)
 
-    def stop(self) -> None:
+    def stop(self) -> None:  # noqa: B027 - engines with nothing to tear down keep it
         """Tear down whatever ``start`` made (processes, temp dirs, tables it created)."""
 
     @abc.abstractmethod
