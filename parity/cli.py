@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -98,9 +99,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _capture_app_logs(report_dir: Path | None) -> None:
+    """The apps under test log to ``<report dir>/app.log``, not over the verdict line.
+
+    A store that dies mid-run makes the app and its drivers log every failed call; the
+    terminal keeps one clear line, the log file keeps the detail.
+    """
+    root = logging.getLogger()
+    if any(getattr(h, "_parity", False) for h in root.handlers):
+        return
+    handler: logging.Handler
+    if report_dir is not None:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(report_dir / "app.log", encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    else:
+        handler = logging.NullHandler()
+    handler._parity = True  # type: ignore[union-attr]
+    root.addHandler(handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    report_dir = getattr(args, "report_dir", None)
+    _capture_app_logs(Path(report_dir) if report_dir else Path("reports"))
     try:
         config = load_config(args.config)
         return _dispatch(args, config)

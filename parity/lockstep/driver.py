@@ -18,7 +18,7 @@ from typing import Any
 from parity.diff.compare import compare
 from parity.diff.normalize import DiffOptions, NormalizedRequest, Normalizer
 from parity.diff.render import render_side_by_side
-from parity.lockstep.divergence import Divergence
+from parity.lockstep.divergence import BackendDown, Divergence
 from parity.targets.base import Response, Target
 from parity.trace.model import Step
 
@@ -99,6 +99,8 @@ class LockstepDriver:
         #: concurrent fan-out pays off only when some backend waits on I/O
         self.concurrent = any(getattr(t, "blocking_io", True) for t in self.targets.values())
         self._held = False
+        #: the first backend found unavailable; the session stops the run on it
+        self.down: BackendDown | None = None
         self.steps: list[Step] = []
         self.timings = Timings()
         #: time spent normalising and comparing (harness work, not backend work)
@@ -165,6 +167,10 @@ class LockstepDriver:
         self, request: NormalizedRequest, responses: dict[str, Response], step: Step
     ) -> Response:
         started = time.perf_counter()
+        for name, resp in responses.items():
+            if resp.status == 503:  # Service Unavailable: the store is down, not different
+                self.down = BackendDown(name, resp.status, resp.text[:200])
+                raise self.down
         normalized = {n: self.normalizers[n].response(r) for n, r in responses.items()}
         expected = normalized[self.reference]
         for name, resp in responses.items():

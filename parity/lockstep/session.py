@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from parity.diff.normalize import DiffOptions
+from parity.lockstep.divergence import BackendDown
 from parity.lockstep.driver import LockstepDriver
 from parity.targets.base import Target
 from parity.targets.factory import TargetFactory
@@ -66,6 +67,8 @@ class LockstepSession:
         self.seed = seed
         # Big enough for every backend times several held (paused) requests.
         self.executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="parity")
+        #: set when a backend answered 503: the store is down, the run is over (exit 2)
+        self.down: BackendDown | None = None
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
         self.stats = SessionStats()
@@ -80,22 +83,29 @@ class LockstepSession:
             return f"{self.namespace_prefix}_{next(self._counter)}"
 
     def new_driver(self) -> LockstepDriver:
+        if self.down is not None:
+            # Once a store is gone, fail every later example at once (before creating
+            # targets) so Hypothesis's replays and shrinking do not wait on a dead server.
+            raise self.down
         started = time.perf_counter()
         namespace = self.namespace()
-        futures = {
-            name: self.executor.submit(factory.new_target, namespace)
-            for name, factory in self.factories.items()
-        }
+        # One after another: building apps concurrently trips CPython 3.11's "AST
+        # constructor recursion depth mismatch" (gh-106905) in pydantic/FastAPI code
+        # generation, and an in-process target costs well under a millisecond anyway.
         targets: dict[str, Target] = {}
         error: BaseException | None = None
-        for name, fut in futures.items():
+        for name, factory in self.factories.items():
             try:
-                targets[name] = fut.result()
+                targets[name] = factory.new_target(namespace)
+            except Exception as exc:  # a store that cannot even open a namespace is down
+                error = error or BackendDown(name, 0, f"{type(exc).__name__}: {exc}")
             except BaseException as exc:  # keep the first, release the rest
                 error = error or exc
         if error is not None:
             for name, target in targets.items():
                 self.factories[name].release(target)
+            if isinstance(error, BackendDown):
+                self.down = error
             raise error
         driver = LockstepDriver(targets, self.reference, self.executor, self.options)
         self.stats.setup_seconds += time.perf_counter() - started
@@ -106,6 +116,7 @@ class LockstepSession:
     ) -> None:
         """Release the example's targets; keep the trace of Hypothesis's final run."""
         started = time.perf_counter()
+        self.down = self.down or driver.down
         for name, target in driver.targets.items():
             self.factories[name].release(target)
         stats = self.stats

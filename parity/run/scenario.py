@@ -17,9 +17,11 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import settings as hypothesis_settings
 from hypothesis.stateful import get_state_machine_test
 
+from parity.lockstep.divergence import find_backend_down
 from parity.lockstep.machine import LockstepMachine
 from parity.lockstep.session import LockstepSession
 from parity.report.events import CellResult, DivergenceFound, ScenarioFinished, ScenarioStarted
+from parity.run.backends import InfraError
 from parity.run.context import RunContext
 from parity.trace.model import Trace
 from parity.trace.store import save_failure
@@ -154,6 +156,11 @@ def run_scenario(
             session.close()
             tally.add(session)
         final = session.final.trace if session.final else None
+        # The session remembers a dead store even when Hypothesis reports something else
+        # (its replays fail at once, which it may call flaky): exit 2, never a verdict.
+        down = session.down or find_backend_down(error)
+        if down is not None:
+            raise InfraError(str(down)) from error
         if error is None:
             for backend in remaining:
                 cells[backend] = CellResult("pass")
