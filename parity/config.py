@@ -37,7 +37,7 @@ class ParityConfig:
     urls: dict[str, str] = field(default_factory=dict)  # backend name -> base URL
     secret: str = DEFAULT_SECRET
     admin_token: str = DEFAULT_ADMIN_TOKEN
-    examples: int = 100
+    examples: int = 50  # per scenario: a default run takes about two minutes
     steps: int = 30  # stateful steps per example
     root: Path = Path(".")
 
