@@ -8,4 +8,9 @@ up without touching anything else.
 from parity.lockstep.machine import LockstepMachine
 from parity.suites.registry import register_scenario as register
 
-__all__ = ["LockstepMachine", "register"]
+#: What every scenario of the reference app needs from an engine: each state change is
+#: one atomic multi-item commit (DynamoDB ``TransactWriteItems``). An engine that lacks
+#: it (dynalite) is reported "unsupported" for the scenario, not failed, not passed.
+LEDGER_REQUIRES = frozenset({"transactions"})
+
+__all__ = ["LEDGER_REQUIRES", "LockstepMachine", "register"]

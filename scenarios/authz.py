@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, rule
 
-from scenarios import LockstepMachine, register
+from scenarios import LEDGER_REQUIRES, LockstepMachine, register
 
 
 @dataclass
@@ -37,6 +37,7 @@ class Account:
 
 @register
 class AuthzScenario(LockstepMachine):
+    requires = LEDGER_REQUIRES
     scenario = "authz"
 
     @initialize()

@@ -38,7 +38,7 @@ from hypothesis.stateful import Bundle, rule
 from parity.lockstep.driver import PendingCall
 from parity.lockstep.interleave import concurrent, direct, hold, release, release_all
 from parity.targets.base import Response
-from scenarios import LockstepMachine, register
+from scenarios import LEDGER_REQUIRES, LockstepMachine, register
 
 ADMIN = "parity-admin"
 LIMIT = 300_000  # score 750 → the top tier
@@ -97,6 +97,7 @@ def open_card(machine: LockstepMachine, n: int) -> CardState:
 
 @register
 class ConcurrencyScenario(LockstepMachine):
+    requires = LEDGER_REQUIRES
     scenario = "concurrency"
 
     cards = Bundle("cards")

@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import initialize, precondition, rule
 
 from parity.lockstep.interleave import hold, release, release_all
-from scenarios import LockstepMachine, register
+from scenarios import LEDGER_REQUIRES, LockstepMachine, register
 
 TTL = 24 * 3600
 INFLIGHT = 60
@@ -63,6 +63,7 @@ amounts = st.sampled_from([100_000, 100_001, 250_000])
 
 @register
 class IdempotencyScenario(LockstepMachine):
+    requires = LEDGER_REQUIRES
     scenario = "idempotency"
 
     def __init__(self) -> None:

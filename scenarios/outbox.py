@@ -37,7 +37,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import precondition, rule
 
 from reference_app.service_layer.backoff import RetryPolicy
-from scenarios import LockstepMachine, register
+from scenarios import LEDGER_REQUIRES, LockstepMachine, register
 
 ADMIN = "parity-admin"
 POLICY = RetryPolicy(max_attempts=5, base_delay_seconds=1.0, max_delay_seconds=300.0)
@@ -78,6 +78,7 @@ def _container(target: Any) -> Any:
 
 @register
 class OutboxScenario(LockstepMachine):
+    requires = LEDGER_REQUIRES
     scenario = "outbox"
 
     def __init__(self) -> None:

@@ -23,13 +23,14 @@ from __future__ import annotations
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, rule
 
-from scenarios import LockstepMachine, register
+from scenarios import LEDGER_REQUIRES, LockstepMachine, register
 
 kinds = st.sampled_from([None, "purchase", "payment"])
 
 
 @register
 class PaginationScenario(LockstepMachine):
+    requires = LEDGER_REQUIRES
     scenario = "pagination"
 
     @initialize()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import logging
 import threading
 import time
 from collections.abc import Mapping
@@ -58,6 +59,9 @@ def install_inline_sync() -> None:
 
 
 install_inline_sync()
+
+
+_log = logging.getLogger("parity.targets")
 
 
 class LifespanError(RuntimeError):
@@ -244,5 +248,13 @@ class AsgiTarget:
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
-        await self.app(scope, receive, send)
+        try:
+            await self.app(scope, receive, send)
+        except Exception:
+            # What a server does: the app's exception is logged and the client gets the
+            # 500 the app already sent (Starlette re-raises after sending it), or a bare
+            # 500. The harness compares answers; it must not crash on one.
+            _log.exception("%s: unhandled exception in the app under test", self.name)
+            if not response_headers:
+                status, chunks = 500, [b"Internal Server Error"]
         return status, response_headers, b"".join(chunks)
