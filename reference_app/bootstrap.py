@@ -28,6 +28,8 @@ from reference_app.service_layer.pagination import CursorCodec
 from reference_app.service_layer.ports import Clock, IdGenerator, NoPause, PausePoints, Transport
 from reference_app.service_layer.unit_of_work import Backend
 from reference_app.settings import Settings
+from reference_app.transports.controlled import ControlledTransport
+from reference_app.transports.memory import MemoryTransport
 
 log = logging.getLogger("reference_app")
 
@@ -71,8 +73,6 @@ class Container:
 
 def _transport(settings: Settings) -> Transport:
     if settings.transport == "memory":
-        from reference_app.transports.memory import MemoryTransport
-
         return MemoryTransport()
     from reference_app.transports.registry import create_transport
 
@@ -96,6 +96,8 @@ def build_container(
     pause = pause or (PauseController() if parity else NoPause())
     backend = backend or create_backend(settings)
     transport = transport or _transport(settings)
+    if parity and not isinstance(transport, MemoryTransport):
+        transport = ControlledTransport(transport)  # the harness steers failures
     services = Services(
         backend=backend,
         clock=clock,

@@ -27,11 +27,18 @@ class MemoryTransport:
         with self._lock:
             self._schedule.extend(bool(p) for p in pattern)
 
-    def publish(self, envelope: dict[str, Any]) -> None:
+    def _planned_failure(self) -> bool:
         with self._lock:
-            if self._schedule and self._schedule.popleft():
-                raise PublishError("planned transport failure")
+            return bool(self._schedule) and self._schedule.popleft()
+
+    def _record(self, envelope: dict[str, Any]) -> None:
+        with self._lock:
             self.deliveries.append(envelope)
+
+    def publish(self, envelope: dict[str, Any]) -> None:
+        if self._planned_failure():
+            raise PublishError("planned transport failure")
+        self._record(envelope)
 
     def unique_deliveries(self) -> list[dict[str, Any]]:
         seen: set[str] = set()

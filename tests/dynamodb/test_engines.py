@@ -157,3 +157,36 @@ def test_compose_file_takes_the_token_from_the_environment() -> None:
         text = script.read_text()
         assert "reference_app.backends.dynamodb.tables" in text
         assert "reference_app.transports.provisioning" in text
+
+
+def test_parity_mode_steers_a_real_sqs_transport() -> None:
+    """The harness's failure schedule works on SQS too: a planned failure is retried by the
+    relay and the event reaches the FIFO queue exactly once."""
+    import boto3
+    from fastapi.testclient import TestClient
+
+    from reference_app.bootstrap import create_app
+    from reference_app.transports.controlled import ControlledTransport
+
+    engine = MotoEngine(transport="sqs")
+    try:
+        settings = engine.settings("steer", parity_mode=True, secret="s", admin_token="adm")
+        app = create_app(settings)
+        assert isinstance(app.state.container.transport, ControlledTransport)
+        client = TestClient(app)
+        client.post("/v1/users", json={"name": "Q", "email": "q@example.com", "score": 1})
+        assert client.post("/_parity/transport/fail", json={"pattern": [True]}).status_code == 200
+        first = client.post("/_parity/outbox/relay").json()
+        assert len(first["failed"]) == 1 and first["published"] == []
+        client.post("/_parity/clock/advance", json={"seconds": 300})
+        second = client.post("/_parity/outbox/relay").json()
+        assert second["published"] == first["failed"]
+        sqs = boto3.client(
+            "sqs", endpoint_url=settings.endpoint_url, region_name=settings.aws_region,
+            aws_access_key_id="testing", aws_secret_access_key="testing",
+        )  # fmt: skip
+        got = sqs.receive_message(QueueUrl=settings.queue_url, MaxNumberOfMessages=10)
+        bodies = [m["Body"] for m in got.get("Messages", [])]
+        assert len(bodies) == 1 and first["failed"][0] in bodies[0]
+    finally:
+        engine.stop()
