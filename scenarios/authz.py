@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import initialize, rule
 
 from scenarios import LEDGER_REQUIRES, LockstepMachine, register
+from scenarios._accounts import open_account
 
 
 @dataclass
@@ -48,17 +49,10 @@ class AuthzScenario(LockstepMachine):
 
     @rule()
     def sign_up(self) -> None:
-        n = len(self.accounts) + 1
-        body = {"name": f"Authz {n}", "email": f"authz{n}@example.com", "score": 750}
-        user = self.call("POST", "/v1/users", json=body)
-        assert user.status == 201, user.text
-        token = user.json()["access_token"]
-        req = self.call(
-            "POST", "/v1/card-requests", token=token, headers={"Idempotency-Key": "open"}, json={}
+        opened = open_account(self, "Authz", len(self.accounts) + 1)
+        self.accounts.append(
+            Account(opened.user_id, opened.token, opened.card_id, opened.request_id)
         )
-        assert req.status == 201, req.text
-        data = req.json()
-        self.accounts.append(Account(user.json()["id"], token, data["card_id"], data["id"]))
 
     @rule(
         a=st.integers(0, 5),

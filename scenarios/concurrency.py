@@ -39,6 +39,7 @@ from parity.lockstep.driver import PendingCall
 from parity.lockstep.interleave import concurrent, direct, hold, release, release_all
 from parity.targets.base import Response
 from scenarios import LEDGER_REQUIRES, LockstepMachine, register
+from scenarios._accounts import open_account
 
 ADMIN = "parity-admin"
 LIMIT = 300_000  # score 750 → the top tier
@@ -79,20 +80,9 @@ ops = st.builds(
 
 
 def open_card(machine: LockstepMachine, n: int) -> CardState:
-    """Sign up a top-tier user (card approved at once): two compared steps."""
-    body = {"name": f"Racer {n}", "email": f"racer{n}@example.com", "score": 750}
-    user = machine.call("POST", "/v1/users", json=body)
-    assert user.status == 201, user.text
-    token = user.json()["access_token"]
-    req = machine.call(
-        "POST",
-        "/v1/card-requests",
-        token=token,
-        headers={"Idempotency-Key": f"open-{n}"},
-        json={},
-    )
-    assert req.status == 201 and req.json()["card_id"], req.text
-    return CardState(req.json()["card_id"], token)
+    """A fresh top-tier user's card: two compared steps."""
+    account = open_account(machine, "Racer", n, key=f"open-{n}")
+    return CardState(account.card_id, account.token)
 
 
 @register

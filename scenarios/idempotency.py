@@ -34,6 +34,7 @@ from hypothesis.stateful import initialize, precondition, rule
 
 from parity.lockstep.interleave import hold, release, release_all
 from scenarios import LEDGER_REQUIRES, LockstepMachine, register
+from scenarios._accounts import open_account
 
 TTL = 24 * 3600
 INFLIGHT = 60
@@ -78,16 +79,8 @@ class IdempotencyScenario(LockstepMachine):
         self._new_owner()
 
     def _new_owner(self) -> None:
-        n = len(self.owners) + 1
-        body = {"name": f"Idem {n}", "email": f"idem{n}@example.com", "score": 750}
-        user = self.call("POST", "/v1/users", json=body)
-        assert user.status == 201, user.text
-        token = user.json()["access_token"]
-        req = self.call(
-            "POST", "/v1/card-requests", token=token, headers={"Idempotency-Key": "open"}, json={}
-        )
-        assert req.status == 201, req.text
-        self.owners.append(Owner(token, req.json()["card_id"]))
+        account = open_account(self, "Idem", len(self.owners) + 1)
+        self.owners.append(Owner(account.token, account.card_id))
 
     # the model ----------------------------------------------------------------------
 
