@@ -6,11 +6,11 @@ report merge`` loads several and joins them, so there is one source of truth per
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from parity.jsonfile import read_json
 from parity.report.events import (
     CellResult,
     ContractFailure,
@@ -105,12 +105,7 @@ class RunReport:
 
     @classmethod
     def load(cls, path: Path) -> RunReport:
-        try:
-            data = json.loads(path.read_text())
-        except FileNotFoundError as exc:
-            raise ReportError(f"{path}: no such report") from exc
-        except (OSError, ValueError) as exc:
-            raise ReportError(f"{path}: not readable JSON ({exc})") from exc
+        data = read_json(path, ReportError, "report")
         try:
             return cls.from_dict(data)
         except ReportError as exc:

@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+from parity.jsonfile import read_json
 from parity.trace.model import Trace, TraceError
 
 
@@ -31,12 +32,7 @@ def save_failure(trace: Trace, report_dir: Path, name: str | None = None) -> Pat
 
 
 def load_trace(path: Path) -> Trace:
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError as exc:
-        raise TraceError(f"{path}: no such trace file") from exc
-    except (OSError, ValueError) as exc:
-        raise TraceError(f"{path}: not readable JSON ({exc})") from exc
+    data = read_json(path, TraceError, "trace file")
     try:
         return Trace.from_dict(data)
     except TraceError as exc:
