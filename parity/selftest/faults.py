@@ -163,6 +163,9 @@ class FaultyBackend(Backend):
     def check_ready(self) -> None:
         self.inner.check_ready()
 
+    def drop_namespace(self) -> None:
+        self.inner.drop_namespace()
+
     def describe(self) -> dict[str, Any]:
         return {**self.inner.describe(), "fault": self.uow.__name__}
 

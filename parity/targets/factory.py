@@ -9,6 +9,8 @@ per-example isolation is possible there, scenarios isolate by creating fresh use
 from __future__ import annotations
 
 import contextlib
+import logging
+import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -16,10 +18,12 @@ from parity.engines.base import Engine
 from parity.targets.asgi import AsgiTarget
 from parity.targets.base import Target
 from parity.targets.http import HttpTarget, serve
+from reference_app.service_layer.unit_of_work import Backend
 
 AppFactory = Callable[[Any], Any]  # Settings -> ASGI app
 #: backends whose storage lives in this process: calls are CPU-bound, not I/O-bound
 IN_PROCESS_BACKENDS = frozenset({"memory", "sqlite"})
+_log = logging.getLogger("parity.targets")
 
 
 class TargetFactory(Protocol):
@@ -58,6 +62,9 @@ class AppTargetFactory:
         self.transport = transport
         self._stack = contextlib.ExitStack()
         self._shared: _Shared | None = None
+        #: released apps that can be rebound to a new namespace (``app.state.parity_rebind``)
+        self._warm: list[Any] = []
+        self._lock = threading.Lock()
 
     def build_app(self, namespace: str) -> Any:
         settings = self.engine.settings(namespace, **self.overrides)
@@ -65,6 +72,11 @@ class AppTargetFactory:
         custom = getattr(self.engine, "build_app", None)
         if custom is not None:
             return custom(self.app_factory, settings)
+        with self._lock:
+            warm = self._warm.pop() if self._warm else None
+        if warm is not None:
+            _rebind_of(warm)(settings)  # type: ignore[misc]
+            return warm
         return self.app_factory(settings)
 
     def new_target(self, namespace: str) -> Target:
@@ -77,13 +89,41 @@ class AppTargetFactory:
         return AsgiTarget(self.build_app(namespace), self.name, blocking_io=not in_process_storage)
 
     def release(self, target: Target) -> None:
-        if self._shared is None:
-            target.close()
+        """Close an example's target and drop its namespace, so the store only ever holds
+        the examples still running (see ``Backend.drop_namespace``)."""
+        if self._shared is not None:
+            return
+        target.close()
+        backend = _backend_of(target)
+        if backend is not None:
+            try:
+                backend.drop_namespace()
+            except Exception as exc:  # leftover data costs speed, never correctness
+                _log.warning("%s: could not drop an example's namespace: %s", self.name, exc)
+        app = getattr(target, "app", None)
+        if _rebind_of(app) is not None:
+            with self._lock:
+                self._warm.append(app)  # the next example rebinds it instead of a new app
 
     def close(self) -> None:
         if self._shared is not None:
             self._shared.target.close()
         self._stack.close()
+
+
+def _rebind_of(app: Any) -> Callable[[Any], Any] | None:
+    """An app's ``parity_rebind(settings)``, if it offers one: apps that can be re-pointed
+    at a fresh namespace are reused across examples (see ``reference_app.bootstrap``)."""
+    rebind = getattr(getattr(app, "state", None), "parity_rebind", None)
+    return rebind if callable(rebind) else None
+
+
+def _backend_of(target: Target) -> Backend | None:
+    """The storage backend of an in-process app built by :func:`create_app` (or ``None``
+    for an app without a container, e.g. someone else's ASGI app)."""
+    container = getattr(getattr(getattr(target, "app", None), "state", None), "container", None)
+    backend = getattr(container, "backend", None)
+    return backend if isinstance(backend, Backend) else None
 
 
 class UrlTargetFactory:

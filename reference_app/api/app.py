@@ -39,14 +39,21 @@ class ParityTagMiddleware:
             request_tag.reset(token)
 
 
+def bind(app: FastAPI, container: Any) -> None:
+    """Point ``app`` at ``container``: every request looks its services up here."""
+    app.state.container = container
+    app.state.services = container.services
+
+
 def build_fastapi(container: Any) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        container.start_background()
+        running = app.state.container  # the one bound now (the harness may rebind)
+        running.start_background()
         try:
             yield
         finally:
-            container.stop_background()
+            running.stop_background()
 
     app = FastAPI(
         title=TITLE,
@@ -55,8 +62,7 @@ def build_fastapi(container: Any) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    app.state.container = container
-    app.state.services = container.services
+    bind(app, container)
     problems.install(app)
     for module in (users, card_requests, cards, transactions, events, health):
         app.include_router(module.router)

@@ -208,5 +208,9 @@ class MemoryBackend(Backend):
     def check_ready(self) -> None:
         return None
 
+    def drop_namespace(self) -> None:
+        with self.store.lock:
+            self.store = MemoryStore()
+
     def describe(self) -> dict[str, object]:
         return {"backend": self.name, "engine": "memory", "version": "builtin"}

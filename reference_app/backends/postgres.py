@@ -228,11 +228,6 @@ class PostgresBackend(SqlBackend):
         db = PostgresDatabase(normalise_url(settings.database_url))
         return cls(db, schema_name(settings), namespace=settings.namespace, migrate_now=migrate)
 
-    def drop_namespace(self) -> None:
-        """Drop this namespace's schema and everything in it (engines clean up with it)."""
-        with self.db.transaction() as ex:
-            ex.execute(f"DROP SCHEMA IF EXISTS {quote_ident(self.ns_ident)} CASCADE")
-
 
 def migrate_database(settings: Settings) -> list[int]:
     """Apply pending migrations to the settings' namespace (for a ``migrate`` command)."""

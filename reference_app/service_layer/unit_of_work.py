@@ -229,5 +229,12 @@ class Backend(abc.ABC):
         """Name and version facts for reports (engine, server version, ...)."""
         return {"backend": self.name}
 
+    @abc.abstractmethod
+    def drop_namespace(self) -> None:
+        """Delete everything this namespace stored. The parity harness calls it after each
+        example, so a long run's store only ever holds the examples still running: stores
+        whose cost grows with their size (moto copied a whole table per transaction) stay
+        fast, and a shared server or a real table is left as it was found."""
+
     def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
         """Release connections; the data stays."""

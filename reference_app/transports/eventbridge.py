@@ -25,13 +25,13 @@ class EventBridgeTransport:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EventBridgeTransport:
-        from reference_app.backends.dynamodb.session import make_client
+        from reference_app.backends.dynamodb.session import shared_client
 
         if not settings.event_bus_name:
             raise ValueError(
                 "the eventbridge transport needs event_bus_name (REFERENCE_APP_EVENT_BUS_NAME)"
             )
-        return cls(make_client("events", settings), settings.event_bus_name)
+        return cls(shared_client("events", settings), settings.event_bus_name)
 
     def publish(self, envelope: dict[str, Any]) -> None:
         """One entry per event: ``Source``/``DetailType`` from the CloudEvent, ``Detail`` is

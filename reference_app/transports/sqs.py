@@ -27,11 +27,11 @@ class SqsTransport:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SqsTransport:
-        from reference_app.backends.dynamodb.session import make_client
+        from reference_app.backends.dynamodb.session import shared_client
 
         if not settings.queue_url:
             raise ValueError("the sqs transport needs queue_url (REFERENCE_APP_QUEUE_URL)")
-        return cls(make_client("sqs", settings), settings.queue_url)
+        return cls(shared_client("sqs", settings), settings.queue_url)
 
     def publish(self, envelope: dict[str, Any]) -> None:
         """Send the CloudEvents JSON; any refusal becomes :class:`PublishError`."""

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from reference_app.backends.memory import MemoryBackend
 from reference_app.backends.sql import SqlBackend
 from reference_app.backends.sql.migrations import LATEST, SqlNames
 from reference_app.domain.model import (
@@ -537,6 +538,28 @@ def test_namespaces_are_isolated(make_backend: Callable[..., Backend]) -> None:
     commit(two, Update(replace(card("crd_1"), balance_cents=7, version=2), 1))
     assert read(one, lambda uow: uow.get_card("crd_1")) == card("crd_1")
     assert read(two, lambda uow: uow.get_card("crd_1").balance_cents) == 7
+
+
+def test_dropping_a_namespace_deletes_its_data_and_no_other(
+    make_backend: Callable[..., Backend],
+) -> None:
+    one, two = make_backend(), make_backend()
+    for backend in (one, two):
+        insert(backend, user("usr_1"), card("crd_1"), event("evt_1"))
+        commit(backend, ClaimIdempotency(record("scope"), None))
+    one.drop_namespace()
+    # A new instance on the namespace (PostgreSQL re-creates the dropped schema) and, for
+    # memory, the dropped instance itself both find nothing.
+    readers = [make_backend(one.namespace)] + ([one] if isinstance(one, MemoryBackend) else [])
+    for reader in readers:
+        with reader.unit_of_work() as uow:
+            assert uow.get_user("usr_1") is None
+            assert uow.list_cards(None, PageQuery(10)) == []
+            assert uow.list_events(None, PageQuery(10)) == []
+            assert uow.get_idempotency("scope") is None
+    assert read(two, lambda uow: uow.get_card("crd_1")) == card("crd_1")
+    assert read(two, lambda uow: uow.get_idempotency("scope")) is not None
+    assert len(read(two, lambda uow: uow.list_events(None, PageQuery(10)))) == 1
 
 
 def test_concurrent_updates_of_one_version_have_exactly_one_winner(backend: Backend) -> None:

@@ -11,9 +11,10 @@ from typing import Any
 import botocore
 from botocore.exceptions import BotoCoreError, ClientError
 
+from reference_app.backends.dynamodb.cleanup import drop_namespace
 from reference_app.backends.dynamodb.codec import Keys
 from reference_app.backends.dynamodb.retry import RetryPolicy
-from reference_app.backends.dynamodb.session import is_loopback, make_client
+from reference_app.backends.dynamodb.session import is_loopback, shared_client
 from reference_app.backends.dynamodb.tables import ensure_tables_for, table_name
 from reference_app.backends.dynamodb.unit_of_work import DynamoDbUnitOfWork, Store
 from reference_app.service_layer.unit_of_work import Backend, BackendUnavailable
@@ -35,7 +36,9 @@ class DynamoDbBackend(Backend):
         provision: bool = True,
     ) -> None:
         self.settings = settings
-        self.client = client if client is not None else make_client("dynamodb", settings)
+        self.namespace = settings.namespace
+        # No close(): a client passed in is the caller's, the shared one outlives any app.
+        self.client = client if client is not None else shared_client("dynamodb", settings)
         self.table = table_name(settings.table_prefix)
         self.store = Store(
             client=self.client,
@@ -90,10 +93,9 @@ class DynamoDbBackend(Backend):
             "version": f"botocore {botocore.__version__}",
         }
 
-    def close(self) -> None:
-        close = getattr(self.client, "close", None)
-        if close is not None:
-            close()
+    def drop_namespace(self) -> None:
+        """Delete this namespace's items (a Scan on its key prefix: see ``cleanup.py``)."""
+        drop_namespace(self.store)
 
 
 __all__ = ["DynamoDbBackend"]

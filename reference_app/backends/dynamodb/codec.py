@@ -53,7 +53,8 @@ def sort_part(when: datetime, entity_id: str) -> str:
 @dataclass(frozen=True)
 class Keys:
     """Every key of one namespace. The namespace is a prefix on every partition key, so
-    isolating a test costs nothing: no new table, no scan, no cleanup."""
+    isolating a test costs no new table; dropping one is a Scan on the prefix
+    (``cleanup.py``)."""
 
     namespace: str = ""
 

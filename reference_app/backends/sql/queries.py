@@ -76,6 +76,12 @@ class Queries:
         self.release = sql(
             f"DELETE FROM {self.table(IDEMPOTENCY)} WHERE {where}scope = ? AND token = ?"
         )
+        # params: *ns (only where the namespace is a column; else the schema is dropped)
+        self.drop_rows = (
+            [sql(f'DELETE FROM {self.table(spec)} WHERE "ns" = ?') for spec in SPECS.values()]
+            if self.ns
+            else []
+        )
         # params: *ns, status, limit
         self.pending_events = sql(
             f"SELECT {EVENTS.column_list} FROM {self.table(EVENTS)} "

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from reference_app.backends.sql.database import Database, Executor
+from reference_app.backends.sql.dialect import quote_ident
 from reference_app.backends.sql.mapping import (
     CARD_REQUESTS,
     CARDS,
@@ -219,6 +220,15 @@ class SqlBackend(Backend):
             "namespace": self.namespace,
             "tables": self.ns_ident,
         }
+
+    def drop_namespace(self) -> None:
+        """PostgreSQL: drop the namespace's schema; SQLite: delete its rows (the tables
+        are shared by every namespace through the ``ns`` column)."""
+        with self.db.transaction() as ex:
+            if self.db.dialect.schema_per_namespace:
+                ex.execute(f"DROP SCHEMA IF EXISTS {quote_ident(self.ns_ident)} CASCADE")
+            for statement in self.queries.drop_rows:
+                ex.execute(statement, self.queries.ns)
 
     def close(self) -> None:
         self.db.close()
