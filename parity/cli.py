@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from parity.baseline import BaselineError
-from parity.config import ConfigError, ParityConfig, load_config
+from parity.config import SUITES, ConfigError, ParityConfig, load_config
 from parity.report.model import ReportError
 from parity.run.backends import InfraError
 from parity.trace.model import TraceError
@@ -48,7 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run suites on backends in lockstep")
     run.add_argument("--backends", help="comma-separated engines (default: serverless ones)")
-    run.add_argument("--suite", default="scenarios", choices=["scenarios", "contract", "all"])
+    run.add_argument(
+        "--profile",
+        default=os.environ.get("PARITY_PROFILE") or None,
+        help="a [tool.parity.profiles.NAME] set of options (env PARITY_PROFILE); flags win",
+    )
+    run.add_argument("--suite", choices=SUITES, help="what to run (default: scenarios)")
     run.add_argument("--scenarios", help="comma-separated scenario names (default: all)")
     run.add_argument("--examples", type=_positive, help="Hypothesis examples per scenario")
     run.add_argument("--steps", type=_positive, help="stateful steps per example")
@@ -158,10 +164,26 @@ def _dispatch(args: argparse.Namespace, config: ParityConfig) -> int:
     raise AssertionError(args.command)
 
 
+def apply_profile(args: argparse.Namespace, config: ParityConfig) -> None:
+    """Fill the ``run`` options the command line left unset from ``--profile``."""
+    if args.profile:
+        profile = config.profile(args.profile)
+        if args.backends is None and profile.backends is not None:
+            args.backends = ",".join(profile.backends)
+        if args.scenarios is None and profile.scenarios is not None:
+            args.scenarios = ",".join(profile.scenarios)
+        for key in ("suite", "examples", "steps"):
+            if getattr(args, key) is None:
+                setattr(args, key, getattr(profile, key))
+    if args.suite is None:
+        args.suite = "scenarios"
+
+
 def _run(args: argparse.Namespace, config: ParityConfig) -> int:
     from parity.run.backends import parse_backends
     from parity.run.orchestrator import RunOptions, execute
 
+    apply_profile(args, config)
     backends = parse_backends(args.backends) if args.backends else None
     if args.workers > 1:
         from parity.xdist import run_parallel

@@ -1,0 +1,76 @@
+"""``[tool.parity.profiles.NAME]`` and ``parity run --profile NAME``: the profile fills
+what the command line leaves unset; mistakes are one line and exit 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from parity.cli import apply_profile, build_parser, main
+from parity.config import ConfigError, load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "pyproject.toml"
+    path.write_text("[tool.parity]\n" + body)
+    return path
+
+
+def test_the_repository_ci_profile_runs_every_scenario_on_four_engines_at_200() -> None:
+    ci = load_config(ROOT / "pyproject.toml").profile("ci")
+    assert ci.backends == ("memory", "sqlite", "postgres@local", "dynamodb@moto-server")
+    assert ci.suite == "scenarios"
+    assert ci.examples is not None and ci.examples >= 200
+
+
+def test_flags_win_over_the_profile_and_the_profile_over_defaults(tmp_path: Path) -> None:
+    config = load_config(
+        _write(
+            tmp_path,
+            '[tool.parity.profiles.deep]\nbackends = ["memory", "sqlite"]\n'
+            'suite = "all"\nexamples = 300\nsteps = 12\nscenarios = ["ledger"]\n',
+        )
+    )
+    args = build_parser().parse_args(["run", "--profile", "deep", "--examples", "7"])
+    apply_profile(args, config)
+    assert (args.backends, args.suite, args.examples, args.steps, args.scenarios) == (
+        "memory,sqlite",
+        "all",
+        7,
+        12,
+        "ledger",
+    )
+    plain = build_parser().parse_args(["run"])
+    apply_profile(plain, config)
+    assert (plain.backends, plain.suite, plain.examples) == (None, "scenarios", None)
+
+
+def test_the_profile_can_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARITY_PROFILE", "ci")
+    args = build_parser().parse_args(["run"])
+    apply_profile(args, load_config(ROOT / "pyproject.toml"))
+    assert args.examples == 200 and "dynamodb@moto-server" in args.backends
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("[tool.parity.profiles.x]\nexamples = 0\n", "examples must be a positive integer"),
+        ("[tool.parity.profiles.x]\nsuite = 'most'\n", "suite must be one of"),
+        ("[tool.parity.profiles.x]\nbackends = 'memory'\n", "backends must be a list"),
+        ("[tool.parity.profiles.x]\nworkers = 3\n", "unknown keys in profile 'x': workers"),
+        ("[tool.parity.profiles]\nx = 1\n", "must be a table"),
+    ],
+)
+def test_a_bad_profile_is_a_config_error(tmp_path: Path, body: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(_write(tmp_path, body))
+
+
+def test_an_unknown_profile_exits_2_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--profile", "nightly-typo"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "parity: error: unknown profile 'nightly-typo' (known: ci)"
