@@ -201,8 +201,13 @@ class ConcurrencyScenario(LockstepMachine):
             }
             for b, fs in futures.items():
                 results[b] = [f.result(60) for f in fs]
-        for backend in backends:
-            check_linearizable(self, backend, card, batch, results[backend])
+            # Each backend is judged on its own: check them side by side (the servers
+            # answer in parallel), then raise the first failure in backend order.
+            checks = [
+                pool.submit(check_linearizable, self, b, card, batch, results[b]) for b in backends
+            ]
+            for check in checks:
+                check.result(60)
 
     def teardown(self) -> None:
         release_all(self.lockstep, self.held)

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 from parity.engines.base import Engine
@@ -65,6 +66,8 @@ class AppTargetFactory:
         #: released apps that can be rebound to a new namespace (``app.state.parity_rebind``)
         self._warm: list[Any] = []
         self._lock = threading.Lock()
+        #: one thread drops released namespaces, in order, off the examples' path
+        self._dropper: ThreadPoolExecutor | None = None
 
     def build_app(self, namespace: str) -> Any:
         settings = self.engine.settings(namespace, **self.overrides)
@@ -96,18 +99,32 @@ class AppTargetFactory:
         target.close()
         backend = _backend_of(target)
         if backend is not None:
-            try:
-                backend.drop_namespace()
-            except Exception as exc:  # leftover data costs speed, never correctness
-                _log.warning("%s: could not drop an example's namespace: %s", self.name, exc)
+            # In the background: the next example does not wait for a Scan and deletes.
+            with self._lock:
+                if self._dropper is None:
+                    self._dropper = ThreadPoolExecutor(1, thread_name_prefix=f"drop-{self.name}")
+                self._dropper.submit(self._drop, backend)
         app = getattr(target, "app", None)
         if _rebind_of(app) is not None:
             with self._lock:
                 self._warm.append(app)  # the next example rebinds it instead of a new app
 
+    def _drop(self, backend: Backend) -> None:
+        try:
+            backend.drop_namespace()
+        except Exception as exc:  # leftover data costs speed, never correctness
+            _log.warning("%s: could not drop an example's namespace: %s", self.name, exc)
+
     def close(self) -> None:
+        """End of a session: wait for pending drops (every namespace is gone before an
+        engine stops) and stop a served app. The factory stays usable for the next one."""
+        with self._lock:
+            dropper, self._dropper = self._dropper, None
+        if dropper is not None:
+            dropper.shutdown(wait=True)
         if self._shared is not None:
             self._shared.target.close()
+            self._shared = None
         self._stack.close()
 
 

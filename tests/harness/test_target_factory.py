@@ -47,9 +47,9 @@ def test_a_released_namespace_is_dropped(sqlite_engine: Engine) -> None:
     assert target.request("POST", "/v1/users", None, SIGN_UP).status == 201
     backend = getattr(target, "app").state.container.backend  # noqa: B009
     factory.release(target)
+    factory.close()  # drops run in the background; close waits for them
     with backend.unit_of_work() as uow:
         assert uow.get_user_by_email(SIGN_UP["email"]) is None
-    factory.close()
 
 
 def test_apps_without_a_rebind_hook_are_built_per_example(sqlite_engine: Engine) -> None:
