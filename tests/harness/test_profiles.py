@@ -26,7 +26,10 @@ def test_the_repository_ci_profile_runs_every_scenario_on_four_engines_at_200() 
     assert ci.examples is not None and ci.examples >= 200
 
 
-def test_flags_win_over_the_profile_and_the_profile_over_defaults(tmp_path: Path) -> None:
+def test_flags_win_over_the_profile_and_the_profile_over_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PARITY_PROFILE", raising=False)
     config = load_config(
         _write(
             tmp_path,
