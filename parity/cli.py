@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from parity.baseline import BaselineError
@@ -125,14 +127,35 @@ def _capture_app_logs(report_dir: Path | None) -> None:
     root.addHandler(handler)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM (a cancelled CI job, ``kill``) ends a run like Ctrl-C: ``finally`` blocks
+    and atexit hooks stop the engines it started. Python's default SIGTERM action exits
+    at once and left throwaway PostgreSQL clusters and moto servers running."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+    except ValueError:  # not the main thread (e.g. called from a test's worker thread)
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     report_dir = getattr(args, "report_dir", None)
     _capture_app_logs(Path(report_dir) if report_dir else Path("reports"))
     try:
-        config = load_config(args.config)
-        return _dispatch(args, config)
+        with _sigterm_interrupts():
+            config = load_config(args.config)
+            return _dispatch(args, config)
     except USER_ERRORS as exc:
         print(f"parity: error: {exc}", file=sys.stderr)
         return EXIT_INFRA
