@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _capture_app_logs(report_dir: Path | None) -> None:
+def _capture_app_logs(report_dir: Path) -> None:
     """The apps under test log to ``<report dir>/app.log``, not over the verdict line.
 
     A store that dies mid-run makes the app and its drivers log every failed call; the
@@ -116,14 +116,10 @@ def _capture_app_logs(report_dir: Path | None) -> None:
     root = logging.getLogger()
     if any(getattr(h, "_parity", False) for h in root.handlers):
         return
-    handler: logging.Handler
-    if report_dir is not None:
-        report_dir.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(report_dir / "app.log", encoding="utf-8")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-    else:
-        handler = logging.NullHandler()
-    handler._parity = True  # type: ignore[union-attr]
+    report_dir.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(report_dir / "app.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    handler._parity = True  # type: ignore[attr-defined]
     root.addHandler(handler)
 
 

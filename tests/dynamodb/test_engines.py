@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import stat
 from pathlib import Path
 
@@ -25,17 +24,10 @@ from reference_app.backends.registry import create_backend
 from reference_app.service_layer.unit_of_work import CommitConflict, PageQuery
 from tests.dynamodb.factories import user
 from tests.engine_pool import engine_or_skip
+from tests.processes import alive
 
 pytestmark = pytest.mark.dynamodb
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def test_registry_names_resolve_to_the_classes() -> None:

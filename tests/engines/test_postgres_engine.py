@@ -23,15 +23,7 @@ from parity.engines.registry import create_engine
 from reference_app.backends.postgres import PostgresBackend, shared_pool
 from reference_app.backends.registry import create_backend
 from reference_app.service_layer.unit_of_work import BackendUnavailable, PageQuery
-
-
-def _alive(pid: int) -> bool:
-    """Running (a zombie awaiting its reaper counts as gone)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return False
-    return "State:\tZ" not in status
+from tests.processes import alive as _alive
 
 
 def _processes_mentioning(text: str) -> list[int]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from parity.engines.postgres import LocalPostgresEngine
 from parity.lockstep.divergence import BackendDown, find_backend_down
 from parity.lockstep.driver import LockstepDriver
 from parity.targets.base import Response
+from tests.processes import parity_command
 
 
 class _Answers:
@@ -64,12 +64,7 @@ def test_killing_postgres_mid_run_exits_2_with_one_clear_line(tmp_path: Path) ->
     try:
         assert engine.url is not None and engine._proc is not None
         env = {**os.environ, "PARITY_POSTGRES_URL": engine.url, "CI": "1"}
-        cmd = [
-            sys.executable,
-            "-W",
-            "ignore",
-            "-m",
-            "parity.cli",
+        cmd = parity_command(
             "run",
             "--backends",
             "memory,postgres@url",
@@ -82,7 +77,7 @@ def test_killing_postgres_mid_run_exits_2_with_one_clear_line(tmp_path: Path) ->
             "--no-regressions",
             "--report-dir",
             str(tmp_path),
-        ]
+        )
         proc = subprocess.Popen(
             cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from parity.cli import main
+from tests.processes import parity_command
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_cli(*argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-W", "ignore", "-m", "parity.cli", *argv],
+        parity_command(*argv),
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -3,16 +3,15 @@ instead of orphaning them: here a throwaway PostgreSQL cluster."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from parity.engines.registry import create_engine
+from tests.processes import alive, parity_command
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,14 +33,6 @@ def _postgres_children(pid: int) -> list[int]:
     return found
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def test_sigterm_mid_run_exits_2_and_stops_the_postgres_it_started(tmp_path: Path) -> None:
     reason = create_engine("postgres@local").probe()
     if reason is not None:
@@ -49,7 +40,7 @@ def test_sigterm_mid_run_exits_2_and_stops_the_postgres_it_started(tmp_path: Pat
     argv = ["run", "--backends", "memory,postgres@local", "--examples", "1000"]
     argv += ["--report-dir", str(tmp_path), "--no-regressions"]
     proc = subprocess.Popen(
-        [sys.executable, "-W", "ignore", "-m", "parity.cli", *argv],
+        parity_command(*argv),
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -71,6 +62,6 @@ def test_sigterm_mid_run_exits_2_and_stops_the_postgres_it_started(tmp_path: Pat
     assert proc.returncode == 2, err
     assert "parity: interrupted" in err and "Traceback" not in err
     deadline = time.monotonic() + 15
-    while any(_alive(p) for p in started) and time.monotonic() < deadline:
+    while any(alive(p) for p in started) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not any(_alive(p) for p in started), "PostgreSQL left running"
+    assert not any(alive(p) for p in started), "PostgreSQL left running"

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from parity.engines.base import EngineUnavailable
 from parity.engines.registry import create_engine
+from tests.processes import parity_command
 
 
 def test_dynalite_cells_are_unsupported_with_the_reason(tmp_path: Path) -> None:
@@ -21,11 +21,11 @@ def test_dynalite_cells_are_unsupported_with_the_reason(tmp_path: Path) -> None:
     if reason is not None:
         pytest.skip(f"dynamodb@dynalite unavailable: {reason}")
     result = subprocess.run(
-        [
-            sys.executable, "-W", "ignore", "-m", "parity.cli", "run",
+        parity_command(
+            "run",
             "--backends", "memory,sqlite,dynamodb@dynalite", "--scenarios", "ledger",
             "--examples", "2", "--seed", "1", "--report-dir", str(tmp_path),
-        ],
+        ),
         capture_output=True, text=True, timeout=300, env={"CI": "1", "PATH": "/usr/bin:/bin"},
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr

@@ -4,18 +4,20 @@ lost update on the planted fault it was shrunk from (pause points replayed exact
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.processes import parity_command
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures/regressions/interleaved-lost-update.json"
 
 
 def _replay(backends: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-W", "ignore", "-m", "parity.cli", "replay", str(FIXTURE),
-         "--backends", backends],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        parity_command("replay", str(FIXTURE), "--backends", backends),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_fixture_passes_on_healthy_backends() -> None:

@@ -66,7 +66,7 @@ def shared_client(service: str, settings: Settings) -> Any:
     Why: building a client costs 65-180 ms here (a new botocore session parses the
     service's model JSON again) and opens new connections, and the parity harness builds
     an app per example. Clients are thread-safe, so every app instance on the same
-    endpoint shares one; ``close()`` on a backend therefore leaves a shared client open.
+    endpoint shares one, and no app closes it.
     """
     key = (service, tuple(sorted(client_kwargs(settings).items())))
     with _shared_lock:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from reference_app.backends.sql.dialect import Dialect
+from reference_app.backends.sql.dialect import Dialect, quote_ident
 from reference_app.backends.sql.mapping import EVENTS, IDEMPOTENCY, SPECS, USERS, TableSpec
 from reference_app.backends.sql.migrations import SqlNames
 
@@ -76,11 +76,11 @@ class Queries:
         self.release = sql(
             f"DELETE FROM {self.table(IDEMPOTENCY)} WHERE {where}scope = ? AND token = ?"
         )
-        # params: *ns (only where the namespace is a column; else the schema is dropped)
-        self.drop_rows = (
+        # params: *ns. Dropping a namespace: its rows where it is a column, else its schema.
+        self.drop_namespace = (
             [sql(f'DELETE FROM {self.table(spec)} WHERE "ns" = ?') for spec in SPECS.values()]
             if self.ns
-            else []
+            else [f"DROP SCHEMA IF EXISTS {quote_ident(ns_ident)} CASCADE"]
         )
         # params: *ns, status, limit
         self.pending_events = sql(

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from reference_app.backends.sql.database import Database, Executor
-from reference_app.backends.sql.dialect import quote_ident
 from reference_app.backends.sql.mapping import (
     CARD_REQUESTS,
     CARDS,
@@ -225,9 +224,7 @@ class SqlBackend(Backend):
         """PostgreSQL: drop the namespace's schema; SQLite: delete its rows (the tables
         are shared by every namespace through the ``ns`` column)."""
         with self.db.transaction() as ex:
-            if self.db.dialect.schema_per_namespace:
-                ex.execute(f"DROP SCHEMA IF EXISTS {quote_ident(self.ns_ident)} CASCADE")
-            for statement in self.queries.drop_rows:
+            for statement in self.queries.drop_namespace:
                 ex.execute(statement, self.queries.ns)
 
     def close(self) -> None:
