@@ -84,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("replay", help="re-run a saved trace and print the diff")
     rep.add_argument("trace", type=Path)
     rep.add_argument("--backends", help="comma-separated engines (default: the trace's)")
+    rep.add_argument(
+        "--without-diverged",
+        action="store_true",
+        help="allow --backends to leave out the backend the trace diverged on "
+        "(e.g. to check a fix on another engine); said in the output",
+    )
 
     sub.add_parser("backends", help="list engines and whether they run here")
 
@@ -166,7 +172,7 @@ def _dispatch(args: argparse.Namespace, config: ParityConfig) -> int:
     if args.command == "replay":
         return _replay(args, config)
     if args.command == "backends":
-        return _backends()
+        return _backends(config)
     if args.command == "report":
         return _merge(args)
     if args.command == "selftest":
@@ -236,23 +242,26 @@ def _names(text: str | None) -> list[str] | None:
 
 def _replay(args: argparse.Namespace, config: ParityConfig) -> int:
     from parity.lockstep.session import LockstepSession
-    from parity.run.backends import parse_backends, provision
-    from parity.trace.replay import replay
+    from parity.run.backends import app_record, parse_backends, provision
+    from parity.trace.replay import check_replayable, replay
     from parity.trace.store import load_trace
 
     trace = load_trace(args.trace)
     names = parse_backends(args.backends) if args.backends else list(trace.backends)
+    dropped = check_replayable(trace, config, names, allow_dropped=args.without_diverged)
+    if dropped:
+        print(f"note: replaying without {', '.join(dropped)}, where the trace diverged")
     config = config.with_overrides(reference=trace.reference)
-    overrides = config.app_overrides(trace.app_overrides.get("id_seed", trace.seed))
-    backends = provision(names, config, overrides)
+    backends = provision(names, config, trace.replay_seed)
     try:
         session = LockstepSession(
             backends.factories,
             backends.reference,
             namespace_prefix="replay",
+            options=trace.diff_options() or backends.diff,
             engines=backends.info,
-            app_overrides=overrides,
-            seed=trace.seed,
+            app=app_record(backends, config),
+            seed=trace.replay_seed,
         )
         try:
             result = replay(trace, session)
@@ -273,10 +282,10 @@ def _replay(args: argparse.Namespace, config: ParityConfig) -> int:
     return EXIT_DIVERGENCE
 
 
-def _backends() -> int:
+def _backends(config: ParityConfig) -> int:
     from parity.run.backends import engine_status
 
-    rows = engine_status()
+    rows = engine_status(config)
     width = max(len(name) for name, _, _ in rows)
     for name, ok, why in rows:
         print(f"{name:<{width}}  {'available' if ok else 'unavailable'}{'' if ok else ': ' + why}")

@@ -1,24 +1,24 @@
 """``[tool.parity]`` in pyproject.toml: what app to test, which backends, where reports go.
 
-A user points Parity at their own app with ``app = "mypkg.main:create_app"`` (a function
-taking the engine's settings and returning an ASGI app) or at running servers with
-``[tool.parity.urls] name = "http://..."``.
+A user points Parity at their own app with ``app = "mypkg.parity:binding"`` (an
+:class:`parity.AppBinding`, or a plain function taking a :class:`parity.Store` and
+returning an ASGI app) or at running servers with ``[tool.parity.urls]``. Every key, its
+default and its meaning: ``docs/configuration.md``. This module is the one place that
+decides each default.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from parity.targets.factory import AppFactory
+from parity.binding import AppBinding, BindingError, as_binding
+from parity.diff.options import DiffConfigError, DiffOptions
 
-DEFAULT_APP = "reference_app.bootstrap:create_app"
-#: one JWT/cursor secret for every backend, so tokens and cursors are comparable
-DEFAULT_SECRET = "parity-shared-secret-do-not-use-in-production"
-DEFAULT_ADMIN_TOKEN = "parity-admin"
 SUITES = ("scenarios", "contract", "all")
 
 
@@ -77,22 +77,64 @@ class Profile:
 
 
 @dataclass(frozen=True)
+class UrlBackend:
+    """A server someone else runs (``[tool.parity.urls]``). ``reset`` is a request
+    (``"POST /_test/reset"``) that empties it between examples; without one, stateful
+    scenarios are refused (their examples would see each other's data)."""
+
+    url: str
+    reset: str | None = None
+
+    @classmethod
+    def parse(cls, name: str, value: Any, where: str) -> UrlBackend:
+        if isinstance(value, str):
+            return cls(value)
+        if isinstance(value, dict) and isinstance(value.get("url"), str):
+            extra = sorted(set(value) - {"url", "reset"})
+            reset = value.get("reset")
+            if extra or (reset is not None and not _is_request_line(reset)):
+                raise ConfigError(
+                    f"{where}: [tool.parity.urls] {name}: keys are url and reset "
+                    '(reset = "METHOD /path")'
+                )
+            return cls(value["url"], reset)
+        raise ConfigError(
+            f'{where}: [tool.parity.urls] {name} must be "http://..." or '
+            '{ url = "http://...", reset = "POST /path" }'
+        )
+
+
+def _is_request_line(value: Any) -> bool:
+    parts = value.split() if isinstance(value, str) else []
+    return len(parts) == 2 and parts[0].isalpha() and parts[1].startswith("/")
+
+
+@dataclass(frozen=True)
 class ParityConfig:
-    app: str = DEFAULT_APP
+    #: the app binding, "module:attribute" (an AppBinding or a plain app factory)
+    app: str = ""
     reference: str = "memory"
     backends: tuple[str, ...] = ()  # empty: every engine that needs no server
     report_dir: Path = Path("reports")
     baseline: Path = Path("fixtures/baseline.yaml")
     regressions: Path = Path("fixtures/regressions")
     scenarios: str = "scenarios"  # package whose modules register lockstep scenarios
-    urls: dict[str, str] = field(default_factory=dict)  # backend name -> base URL
-    secret: str = DEFAULT_SECRET
-    admin_token: str = DEFAULT_ADMIN_TOKEN
+    #: a module whose import registers planted faults for ``parity selftest`` ("" = none)
+    selftest: str = ""
+    urls: dict[str, UrlBackend] = field(default_factory=dict)  # backend name -> server
+    #: engine name -> "module:Class" (third-party engines, beside entry points)
+    engines: dict[str, str] = field(default_factory=dict)
+    #: ``[tool.parity.diff]``: what counts as a difference (parity.diff.options)
+    diff: DiffOptions = field(default_factory=DiffOptions)
+    #: ``[tool.parity.contract]``, validated by the contract suite
+    contract: dict[str, Any] = field(default_factory=dict)
     examples: int = 50  # per scenario: a default run takes about two minutes
     steps: int = 30  # stateful steps per example
     #: named sets of ``parity run`` options (``[tool.parity.profiles.ci]``): see Profile
     profiles: dict[str, Profile] = field(default_factory=dict)
     root: Path = Path(".")
+    #: the pyproject.toml this came from (None: defaults)
+    source: Path | None = None
 
     def profile(self, name: str) -> Profile:
         """The profile called ``name``; a :class:`ConfigError` naming the known ones."""
@@ -104,13 +146,14 @@ class ParityConfig:
     def with_overrides(self, **changes: Any) -> ParityConfig:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
-    def app_overrides(self, seed: int | None) -> dict[str, Any]:
-        """Settings every backend's app gets in a parity run (identical everywhere)."""
+    def describe(self) -> dict[str, Any]:
+        """What a trace records of the configuration it ran with."""
         return {
-            "parity_mode": True,
-            "id_seed": 0 if seed is None else seed,
-            "admin_token": self.admin_token,
-            "secret": self.secret,
+            "app": self.app,
+            "reference": self.reference,
+            "scenarios": self.scenarios,
+            "diff": self.diff.to_dict(),
+            "pyproject": str(self.source) if self.source else None,
         }
 
 
@@ -153,19 +196,53 @@ def load_config(path: Path | None = None, start: Path | None = None) -> ParityCo
         if not isinstance(values["backends"], list):
             raise ConfigError(f"{path}: [tool.parity] backends must be a list of names")
         values["backends"] = tuple(values["backends"])
-    return ParityConfig(root=root, **values)
+    for key in ("engines", "contract", "urls"):
+        if not isinstance(values.get(key, {}), dict):
+            raise ConfigError(f"{path}: [tool.parity.{key}] must be a table")
+    try:
+        values["diff"] = DiffOptions.from_table(
+            values.get("diff", {}), f"{path} [tool.parity.diff]"
+        )
+    except DiffConfigError as exc:
+        raise ConfigError(str(exc)) from exc
+    values["urls"] = {
+        n: UrlBackend.parse(n, v, str(path)) for n, v in values.get("urls", {}).items()
+    }
+    for name, spec in values.get("engines", {}).items():
+        if not isinstance(spec, str) or ":" not in spec:
+            raise ConfigError(
+                f"{path}: [tool.parity.engines] {name} must be 'package.module:EngineClass'"
+            )
+    _importable(root)
+    return ParityConfig(root=root, source=path, **values)
 
 
-def load_app_factory(spec: str) -> AppFactory:
-    """``"module:function"`` → the function; a clear :class:`ConfigError` otherwise."""
+def _importable(root: Path) -> None:
+    """The project's own packages (its app, binding, scenarios) import from its root, as
+    under pytest: a console script does not put the working directory on sys.path."""
+    text = str(root.resolve())
+    if text not in sys.path:
+        sys.path.insert(0, text)
+
+
+def load_binding(spec: str) -> AppBinding:
+    """``"module:attribute"`` → the app binding; a clear :class:`ConfigError` otherwise."""
+    if not spec:
+        raise ConfigError(
+            "no app to test: set [tool.parity] app = 'package.module:binding_or_factory' "
+            "in pyproject.toml (see docs/your-app.md)"
+        )
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name or not attr:
-        raise ConfigError(f"app {spec!r} must look like 'package.module:function'")
+        raise ConfigError(f"app {spec!r} must look like 'package.module:attribute'")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise ConfigError(f"app {spec!r}: cannot import {module_name} ({exc})") from exc
-    factory = getattr(module, attr, None)
-    if not callable(factory):
-        raise ConfigError(f"app {spec!r}: {module_name} has no callable {attr!r}")
-    return factory  # type: ignore[no-any-return]
+    obj = getattr(module, attr, None)
+    if obj is None:
+        raise ConfigError(f"app {spec!r}: {module_name} has no attribute {attr!r}")
+    try:
+        return as_binding(obj, spec)
+    except BindingError as exc:
+        raise ConfigError(str(exc)) from exc

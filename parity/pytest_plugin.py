@@ -61,9 +61,7 @@ def parity_backends(request: pytest.FixtureRequest) -> Iterator[Backends]:
     option = request.config.getoption("--parity-backends")
     names = parse_backends(option) if option else list(config.backends) or default_backends()
     try:
-        backends = provision(
-            names, config, config.app_overrides(request.config.getoption("--parity-seed"))
-        )
+        backends = provision(names, config, request.config.getoption("--parity-seed"))
     except InfraError as exc:
         pytest.fail(f"parity: {exc}", pytrace=False)
     yield backends
@@ -82,6 +80,7 @@ def parity_session(
         parity_backends.reference,
         namespace_prefix=f"t_{worker_id()}_{label}",
         engines=parity_backends.info,
+        options=parity_backends.diff,
         seed=request.config.getoption("--parity-seed"),
     )
     yield session

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from parity.lockstep.machine import LockstepMachine
+from parity import LockstepMachine
 
 
 @dataclass(frozen=True)

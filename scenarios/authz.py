@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, rule
 
-from scenarios import LEDGER_REQUIRES, LockstepMachine, register
+from scenarios import LEDGER_CONTROLS, LEDGER_REQUIRES, LockstepMachine, register
 from scenarios._accounts import open_account
 
 
@@ -39,6 +39,7 @@ class Account:
 @register
 class AuthzScenario(LockstepMachine):
     requires = LEDGER_REQUIRES
+    controls = LEDGER_CONTROLS
     scenario = "authz"
 
     @initialize()

@@ -35,13 +35,11 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, rule
 
-from parity.lockstep.driver import PendingCall
-from parity.lockstep.interleave import concurrent, direct, hold, release, release_all
-from parity.targets.base import Response
-from scenarios import LEDGER_REQUIRES, LockstepMachine, register
+from parity import PendingCall, Response, concurrent, direct, hold, release, release_all
+from scenarios import LEDGER_CONTROLS, LEDGER_REQUIRES, LockstepMachine, register
 from scenarios._accounts import open_account
+from scenarios.binding import ADMIN
 
-ADMIN = "parity-admin"
 LIMIT = 300_000  # score 750 → the top tier
 
 
@@ -88,6 +86,7 @@ def open_card(machine: LockstepMachine, n: int) -> CardState:
 @register
 class ConcurrencyScenario(LockstepMachine):
     requires = LEDGER_REQUIRES
+    controls = LEDGER_CONTROLS
     scenario = "concurrency"
 
     cards = Bundle("cards")

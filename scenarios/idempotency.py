@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, precondition, rule
 
-from parity.lockstep.interleave import hold, release, release_all
-from scenarios import LEDGER_REQUIRES, LockstepMachine, register
+from parity import hold, release, release_all
+from scenarios import LEDGER_CONTROLS, LEDGER_REQUIRES, LockstepMachine, register
 from scenarios._accounts import open_account
 
 TTL = 24 * 3600
@@ -65,6 +65,7 @@ amounts = st.sampled_from([100_000, 100_001, 250_000])
 @register
 class IdempotencyScenario(LockstepMachine):
     requires = LEDGER_REQUIRES
+    controls = LEDGER_CONTROLS
     scenario = "idempotency"
 
     def __init__(self) -> None:

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, initialize, invariant, multiple, precondition, rule
 
-from scenarios import LEDGER_REQUIRES, LockstepMachine, register
+from scenarios import LEDGER_CONTROLS, LEDGER_REQUIRES, LockstepMachine, register
+from scenarios.binding import ADMIN
 
-ADMIN = "parity-admin"
 TTL_SECONDS = 24 * 3600
 
 
@@ -76,6 +76,7 @@ scores = st.sampled_from([750, 700, 1000, 699, 500, 650, 499, 320, 0])
 @register
 class LedgerScenario(LockstepMachine):
     requires = LEDGER_REQUIRES
+    controls = LEDGER_CONTROLS
     scenario = "ledger"
 
     users = Bundle("users")

@@ -37,9 +37,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import precondition, rule
 
 from reference_app.service_layer.backoff import RetryPolicy
-from scenarios import LEDGER_REQUIRES, LockstepMachine, register
+from scenarios import LEDGER_CONTROLS, LEDGER_REQUIRES, LockstepMachine, register
+from scenarios.binding import ADMIN
 
-ADMIN = "parity-admin"
 POLICY = RetryPolicy(max_attempts=5, base_delay_seconds=1.0, max_delay_seconds=300.0)
 START = datetime(2026, 1, 1, tzinfo=UTC)  # the manual clock's epoch
 
@@ -79,6 +79,7 @@ def _container(target: Any) -> Any:
 @register
 class OutboxScenario(LockstepMachine):
     requires = LEDGER_REQUIRES
+    controls = LEDGER_CONTROLS
     scenario = "outbox"
 
     def __init__(self) -> None:

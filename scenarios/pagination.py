@@ -23,7 +23,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, rule
 
-from scenarios import LEDGER_REQUIRES, LockstepMachine, register
+from scenarios import LEDGER_CONTROLS, LEDGER_REQUIRES, LockstepMachine, register
 
 kinds = st.sampled_from([None, "purchase", "payment"])
 
@@ -31,6 +31,7 @@ kinds = st.sampled_from([None, "purchase", "payment"])
 @register
 class PaginationScenario(LockstepMachine):
     requires = LEDGER_REQUIRES
+    controls = LEDGER_CONTROLS
     scenario = "pagination"
 
     @initialize()

@@ -13,6 +13,8 @@ import pytest
 
 from parity.engines.base import Engine, EngineUnavailable
 from parity.engines.registry import create_engine
+from reference_app.settings import Settings
+from scenarios.binding import binding
 
 _started: dict[str, Engine] = {}
 _failed: dict[str, str] = {}
@@ -25,6 +27,7 @@ def engine_or_skip(name: str) -> Engine:
         try:
             engine = create_engine(name)
             engine.start()
+            binding.prepare_store(engine.store())  # the reference app's tables
         except EngineUnavailable as exc:
             _failed[name] = exc.reason
             pytest.skip(f"{name} unavailable: {exc.reason}")
@@ -33,11 +36,18 @@ def engine_or_skip(name: str) -> Engine:
     return _started[name]
 
 
+def settings_for(engine: Engine, namespace: str, **overrides: object) -> Settings:
+    """The reference app's settings on ``engine`` for ``namespace``, through its binding
+    (production defaults for clock, ids and secrets unless ``overrides`` say otherwise)."""
+    return binding.store_settings(engine.store(namespace), **overrides)
+
+
 def fresh_namespace() -> str:
     return "t" + uuid.uuid4().hex[:12]
 
 
 def stop_all() -> None:
     for engine in _started.values():
+        binding.release_store(engine.store())
         engine.stop()
     _started.clear()

@@ -12,8 +12,7 @@ from collections.abc import Sequence
 
 from parity.config import ConfigError, load_config
 from parity.contract.runner import STATEFUL, ContractRunner
-from parity.contract.schema import ContractConfigError, load_contract
-from parity.contract.suite import stateful_scenarios
+from parity.contract.suite import contract_for, stateful_scenarios
 from parity.run.backends import InfraError, parse_backends, provision
 
 
@@ -26,18 +25,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--operation", help='one operation, e.g. "GET /v1/cards", or "stateful (links)"'
     )
     args = parser.parse_args(argv)
+    backends = None
     try:
         config = load_config()
-        contract = load_contract()
-        backends = provision(parse_backends(args.backends), config, config.app_overrides(args.seed))
-    except (ConfigError, ContractConfigError, InfraError) as exc:
+        backends = provision(parse_backends(args.backends), config, args.seed)
+        contract = contract_for(config, backends, "replay_schema")
+        assert backends.binding is not None
+    except (ConfigError, InfraError) as exc:
+        if backends is not None:
+            backends.close()
         print(f"parity.contract: error: {exc}", file=sys.stderr)
         return 2
     runner = ContractRunner(
         contract,
         backends.factories,
         backends.reference,
-        admin_token=config.admin_token,
+        binding=backends.binding,
+        options=config.diff,
         examples=args.examples,
         seed=args.seed,
         namespace_prefix="replay",

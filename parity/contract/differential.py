@@ -59,6 +59,8 @@ class Fanout:
         self.normalizers = {name: Normalizer(self.options) for name in self.targets}
         self.sessions = {name: session_for(t) for name, t in self.targets.items()}
         self.executor = executor
+        #: backend -> role -> the headers that authenticate it in this namespace
+        self.auth: dict[str, dict[str, dict[str, str]]] = {}
         self.calls = 0
         self.backend_seconds: dict[str, float] = dict.fromkeys(self.targets, 0.0)
 
@@ -78,7 +80,20 @@ class Fanout:
             with contextlib.suppress(UnicodeDecodeError):
                 body = tr(body.decode("utf-8")).encode("utf-8")
         headers = {k: tr(v) for k, v in wire.headers.items()}
+        headers.update(self._own_auth(wire.headers, backend))
         return WireRequest(wire.method, tr(wire.path), headers, body)
+
+    def _own_auth(self, sent: Mapping[str, str], backend: str) -> dict[str, str]:
+        """``backend``'s own credentials for the role whose credentials the reference
+        was sent with (tokens of apps that do not mint JWTs cannot be mapped by value)."""
+        lowered = {k.lower(): (k, v) for k, v in sent.items()}
+        for role, headers in self.auth.get(self.reference, {}).items():
+            if headers and all(
+                lowered.get(k.lower(), ("", None))[1] == v for k, v in headers.items()
+            ):
+                mine = self.auth.get(backend, {}).get(role, {})
+                return {lowered[k.lower()][0]: v for k, v in mine.items() if k.lower() in lowered}
+        return {}
 
     def execute(self, case: Case, headers: dict[str, str]) -> Execution:
         """Serialise and send ``case`` on the reference, replay it on the others, diff."""

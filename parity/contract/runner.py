@@ -11,7 +11,6 @@ operation can be re-run alone with the same cases (namespaces are per operation)
 from __future__ import annotations
 
 import itertools
-import json
 import time
 import zlib
 from collections.abc import Mapping
@@ -26,15 +25,17 @@ from requests.structures import CaseInsensitiveDict
 from schemathesis import Case, GenerationMode
 from schemathesis.core.result import Ok
 
+from parity.binding import AppBinding
 from parity.contract.checks import CheckFailure, run_checks
 from parity.contract.differential import Execution, Fanout
 from parity.contract.schema import Contract, ContractConfigError, operation_id
-from parity.contract.transport import WireRequest
+from parity.diff.options import DiffOptions
 from parity.targets.base import Target
 from parity.targets.factory import TargetFactory
 
 STATEFUL = "stateful (links)"
-SIGN_UP = {"name": "Contract Runner", "email": "contract@parity.example", "score": 750}
+#: roles the binding's ``auth_headers`` is asked for
+USER, ADMIN = "user", "admin"
 
 
 @dataclass
@@ -76,8 +77,9 @@ class ContractRunner:
         factories: Mapping[str, TargetFactory],
         reference: str,
         *,
-        admin_token: str,
+        binding: AppBinding,
         examples: int,
+        options: DiffOptions | None = None,
         seed: int,
         namespace_prefix: str = "contract",
         curl_base_url: str = "http://127.0.0.1:8000",
@@ -85,14 +87,16 @@ class ContractRunner:
         self.contract = contract
         self.factories = dict(factories)
         self.reference = reference
-        self.admin_token = admin_token
+        self.binding = binding
+        self.options = options
         self.examples = examples
         self.seed = seed
         self.namespace_prefix = namespace_prefix
         self.curl_base_url = curl_base_url
         self.executor = ThreadPoolExecutor(max_workers=max(2, len(self.factories)))
         self._ns = itertools.count(1)
-        self._token = ""
+        #: the reference backend's auth headers per role, in the current namespace
+        self._auth: dict[str, dict[str, str]] = {}
         self._install_auth()
 
     def _install_auth(self) -> None:
@@ -101,20 +105,22 @@ class ContractRunner:
         is then judged on what it really sends, as the CLI judges it."""
         runner = self
 
-        class ParityBearer:
-            def get(self, case: Case, ctx: Any) -> str:
-                return runner.token_for(case)
+        class ParityAuth:
+            def get(self, case: Case, ctx: Any) -> dict[str, str]:
+                return runner.auth_for(case)
 
-            def set(self, case: Case, data: str, ctx: Any) -> None:
+            def set(self, case: Case, data: dict[str, str], ctx: Any) -> None:
                 headers = CaseInsensitiveDict(case.headers or {})
-                headers["Authorization"] = f"Bearer {data}"
+                headers.update(data)
                 case.headers = headers
 
-        self.contract.schema.auth(refresh_interval=None)(ParityBearer)
+        self.contract.schema.auth(refresh_interval=None)(ParityAuth)
 
-    def token_for(self, case: Case) -> str:
-        admin = operation_id(case.operation) in self.contract.admin_operations
-        return self.admin_token if admin else self._token
+    def role_for(self, case: Case) -> str:
+        return ADMIN if operation_id(case.operation) in self.contract.admin_operations else USER
+
+    def auth_for(self, case: Case) -> dict[str, str]:
+        return self._auth.get(self.role_for(case), {})
 
     # setup ------------------------------------------------------------------------------
 
@@ -126,42 +132,48 @@ class ContractRunner:
             ops.append(result.ok())
         return sorted(ops, key=lambda op: op.label)
 
-    def new_fanout(self, label: str) -> tuple[Fanout, str]:
-        """A fresh namespace on every backend with a signed-up user; (fanout, its token)."""
+    def new_fanout(self, label: str) -> tuple[Fanout, dict[str, dict[str, str]]]:
+        """A fresh namespace on every backend, authenticated by the binding's
+        ``auth_headers`` hook per role; (fanout, the reference's headers per role)."""
         slug = "".join(c if c.isalnum() else "_" for c in label.lower()).strip("_")[:24]
         namespace = f"{self.namespace_prefix}_{slug}_{next(self._ns)}"
         targets: dict[str, Target] = {n: f.new_target(namespace) for n, f in self.factories.items()}
-        fanout = Fanout(targets, self.reference, self.executor)
-        body = json.dumps(SIGN_UP).encode()
-        wire = WireRequest("POST", "/v1/users", {"content-type": "application/json"}, body)
-        token = ""
+        fanout = Fanout(targets, self.reference, self.executor, self.options)
+        roles = [USER, ADMIN] if self.contract.admin_operations else [USER]
         for name, target in targets.items():
-            resp = wire.send(target)
-            fanout.normalizers[name].response(resp)
-            if name == self.reference:
-                parsed = resp.json()
-                if resp.status != 201 or not isinstance(parsed, dict):
-                    raise RuntimeError(
-                        f"{name}: sign-up failed with {resp.status}: {resp.text[:200]}"
-                    )
-                token = str(parsed["access_token"])
-        return fanout, token
+            normalizer = fanout.normalizers[name]
+
+            def call(
+                method: str,
+                path: str,
+                json: Any = None,
+                headers: dict[str, str] | None = None,
+                _target: Target = target,
+                _normalizer: Any = normalizer,
+            ) -> Any:
+                response = _target.request(method, path, headers, json)
+                _normalizer.response(response)  # ids and tokens it mints map per backend
+                return response
+
+            store = self.factories[name].store_of(target)
+            try:
+                fanout.auth[name] = {r: self.binding.auth_headers(call, store, r) for r in roles}
+            except Exception:
+                self.release(fanout)
+                raise
+        return fanout, fanout.auth[self.reference]
 
     def release(self, fanout: Fanout) -> None:
         fanout.close()
         for name, target in fanout.targets.items():
             self.factories[name].release(target)
 
-    def headers_for(self, case: Case, token: str) -> dict[str, str]:
-        """Headers the case is sent with beyond its own (auth is already in the case)."""
-        return {}
-
     # one case ---------------------------------------------------------------------------
 
     def handle(
-        self, result: OperationResult, fanout: Fanout, case: Case, token: str, recorder: Any = None
+        self, result: OperationResult, fanout: Fanout, case: Case, recorder: Any = None
     ) -> Execution | None:
-        headers = self.headers_for(case, token)
+        headers: dict[str, str] = {}  # auth is already in the case (ParityAuth)
         try:
             execution = fanout.execute(case, headers)
         except Exception as exc:  # the harness or a backend broke: an error, not a verdict
@@ -212,7 +224,7 @@ class ContractRunner:
         """``examples`` cases for one operation: half positive, half negative."""
         result = OperationResult(operation.label)
         started = time.perf_counter()
-        fanout, token = self.new_fanout(operation.label)
+        fanout, auth = self.new_fanout(operation.label)
         try:
             positive = (self.examples + 1) // 2
             for mode, count in (
@@ -220,7 +232,7 @@ class ContractRunner:
                 (GenerationMode.NEGATIVE, self.examples - positive),
             ):
                 if count:
-                    self._generate(result, fanout, token, operation, mode, count)
+                    self._generate(result, fanout, auth, operation, mode, count)
         finally:
             result.backend_seconds = dict(fanout.backend_seconds)
             self.release(fanout)
@@ -231,12 +243,12 @@ class ContractRunner:
         self,
         result: OperationResult,
         fanout: Fanout,
-        token: str,
+        auth: dict[str, dict[str, str]],
         operation: Any,
         mode: GenerationMode,
         count: int,
     ) -> None:
-        self._token = token
+        self._auth = auth
         strategy = operation.as_strategy(
             generation_mode=mode, auth_storage=self.contract.schema.auth
         )
@@ -245,7 +257,7 @@ class ContractRunner:
         @seed(self._seed(operation.label, mode.value))
         @given(strategy)
         def cases(case: Case) -> None:
-            self.handle(result, fanout, case, token)
+            self.handle(result, fanout, case)
 
         try:
             cases()
@@ -267,8 +279,7 @@ class ContractRunner:
 
         class Machine(base):  # type: ignore[misc, valid-type]
             def setup(self) -> None:
-                self._fanout, self._token = runner.new_fanout("stateful")
-                runner._token = self._token
+                self._fanout, runner._auth = runner.new_fanout("stateful")
                 self._last: Execution | None = None
 
             def teardown(self) -> None:
@@ -278,7 +289,7 @@ class ContractRunner:
 
             def call(self, case: Case, **kwargs: Any) -> Any:
                 execution = runner.handle(
-                    result, self._fanout, case, self._token, getattr(self, "recorder", None)
+                    result, self._fanout, case, getattr(self, "recorder", None)
                 )
                 if execution is None:
                     raise _Abort(case.operation.label)

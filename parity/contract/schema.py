@@ -1,9 +1,13 @@
-"""Loading the committed contract and its schemathesis config for the harness.
+"""Loading an app's contract and its schemathesis config: ``[tool.parity.contract]``.
 
-The same ``schemathesis.toml`` drives the standalone CLI. Its per-operation
-``Authorization`` headers (admin-only operations, ``${PARITY_ADMIN_TOKEN}``) are for the
-CLI; the harness reads which operations they name and sends its own admin token there,
-so the file needs no environment variable here.
+- ``schema`` — a path to the OpenAPI document (relative to the pyproject), or ``"app"``
+  (the default): the reference backend's app's own ``openapi()`` (FastAPI, Starlette
+  with a schema, …), so an app with no committed document still gets a contract run.
+- ``config`` — a schemathesis config file (the one its standalone CLI reads), or none.
+
+Per-operation ``Authorization`` headers in the config (``${TOKEN}`` placeholders for the
+CLI) mark those operations admin-only: the harness sends them with the binding's
+``auth_headers(..., role="admin")`` instead, so the file needs no environment variable.
 """
 
 from __future__ import annotations
@@ -16,9 +20,9 @@ from typing import Any
 import schemathesis
 from schemathesis.schemas import BaseSchema
 
-HERE = Path(__file__).resolve().parent
-DEFAULT_CONFIG = HERE / "schemathesis.toml"
-DEFAULT_SCHEMA = HERE.parent.parent / "reference_app" / "openapi.yaml"
+#: ``schema = "app"``: ask the app for its OpenAPI document
+FROM_APP = "app"
+CONTRACT_KEYS = ("schema", "config")
 
 
 class ContractConfigError(ValueError):
@@ -45,22 +49,56 @@ def _split_auth(data: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
     return {**data, "operations": kept}, admin
 
 
-def load_contract(schema_path: Path | None = None, config_path: Path | None = None) -> Contract:
-    schema_path = schema_path or DEFAULT_SCHEMA
-    config_path = config_path or DEFAULT_CONFIG
-    try:
-        data = tomllib.loads(config_path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ContractConfigError(f"{config_path}: cannot read ({exc})") from exc
+def load_contract(schema: Path | dict[str, Any], config_path: Path | None = None) -> Contract:
+    """The contract from a document path or an already-loaded document (a dict)."""
+    data: dict[str, Any] = {}
+    if config_path is not None:
+        try:
+            data = tomllib.loads(config_path.read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ContractConfigError(f"{config_path}: cannot read ({exc})") from exc
     data, admin = _split_auth(data)
     try:
         config = schemathesis.Config.from_dict(data)
-        schema = schemathesis.openapi.from_path(str(schema_path), config=config)
+        if isinstance(schema, dict):
+            loaded = schemathesis.openapi.from_dict(schema, config=config)
+        else:
+            loaded = schemathesis.openapi.from_path(str(schema), config=config)
     except FileNotFoundError as exc:
-        raise ContractConfigError(f"{schema_path}: no such contract") from exc
+        raise ContractConfigError(f"{schema}: no such contract") from exc
     except Exception as exc:
         raise ContractConfigError(f"cannot load the contract: {type(exc).__name__}: {exc}") from exc
-    return Contract(schema, frozenset(admin))
+    return Contract(loaded, frozenset(admin))
+
+
+def contract_sources(table: dict[str, Any], root: Path) -> tuple[str | Path, Path | None]:
+    """``[tool.parity.contract]`` → (schema path or FROM_APP, config path or None)."""
+    unknown = sorted(set(table) - set(CONTRACT_KEYS))
+    if unknown:
+        raise ContractConfigError(
+            f"unknown [tool.parity.contract] keys: {', '.join(unknown)} "
+            f"(known: {', '.join(CONTRACT_KEYS)})"
+        )
+    for key in CONTRACT_KEYS:
+        if key in table and not isinstance(table[key], str):
+            raise ContractConfigError(f"[tool.parity.contract] {key} must be a string")
+    schema = table.get("schema", FROM_APP)
+    config = table.get("config")
+    return (schema if schema == FROM_APP else root / schema), (root / config if config else None)
+
+
+def app_schema(app: Any) -> dict[str, Any]:
+    """The OpenAPI document an ASGI app serves itself (``app.openapi()``)."""
+    openapi = getattr(app, "openapi", None)
+    if not callable(openapi):
+        raise ContractConfigError(
+            "[tool.parity.contract] schema = 'app', but the app has no openapi() method: "
+            "set schema = 'path/to/openapi.yaml'"
+        )
+    document = openapi()
+    if not isinstance(document, dict):
+        raise ContractConfigError("the app's openapi() did not return a document (a dict)")
+    return document
 
 
 def operation_id(operation: Any) -> str:

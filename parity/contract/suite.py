@@ -11,10 +11,18 @@ from __future__ import annotations
 
 import hashlib
 import shlex
+from pathlib import Path
 from typing import Any
 
 from parity.contract.runner import STATEFUL, ContractRunner, Finding, OperationResult
-from parity.contract.schema import ContractConfigError, load_contract
+from parity.contract.schema import (
+    FROM_APP,
+    Contract,
+    ContractConfigError,
+    app_schema,
+    contract_sources,
+    load_contract,
+)
 from parity.report.events import (
     CellResult,
     ContractFailure,
@@ -39,17 +47,35 @@ def stateful_scenarios(examples: int) -> int:
     return max(2, examples // 10)
 
 
-def run(ctx: Any) -> None:
+def contract_for(config: Any, backends: Any, namespace: str) -> Contract:
+    """The run's contract (``[tool.parity.contract]``); :class:`InfraError` if not."""
     try:
-        contract = load_contract()
+        schema, settings = contract_sources(dict(config.contract), config.root)
+        if schema == FROM_APP:
+            factory = backends.factories[backends.reference]
+            target = factory.new_target(namespace)
+            try:
+                document = app_schema(getattr(target, "app", None))
+            finally:
+                factory.release(target)
+            return load_contract(document, settings)
+        return load_contract(Path(schema), settings)
     except ContractConfigError as exc:
         raise InfraError(str(exc)) from exc
+
+
+def run(ctx: Any) -> None:
+    contract = contract_for(ctx.config, ctx.backends, f"c{ctx.run_id[:6]}_{ctx.worker}_schema")
+    binding = ctx.backends.binding
+    if binding is None:
+        raise InfraError("the contract suite needs an app binding ([tool.parity] app)")
     runner = ContractRunner(
         contract,
         ctx.backends.factories,
         ctx.reference,
-        admin_token=ctx.config.admin_token,
+        binding=binding,
         examples=ctx.examples,
+        options=ctx.config.diff,
         seed=ctx.seed,
         namespace_prefix=f"c{ctx.run_id[:6]}_{ctx.worker}",
     )

@@ -1,5 +1,6 @@
 """Diffing what backends answered: normalise volatile values, compare, render.
 
+- :mod:`parity.diff.options` says what counts as a difference (``[tool.parity.diff]``).
 - :mod:`parity.diff.normalize` maps volatile values (ids, cursors, tokens, timestamps)
   to stable references such as ``<id:3>`` and back again for each backend.
 - :mod:`parity.diff.compare` finds the structured differences of two normalised answers.
@@ -7,10 +8,12 @@
 """
 
 from parity.diff.compare import Difference, compare
-from parity.diff.normalize import DiffOptions, NormalizedRequest, Normalizer
+from parity.diff.normalize import NormalizedRequest, Normalizer
+from parity.diff.options import DiffConfigError, DiffOptions
 from parity.diff.render import render_side_by_side
 
 __all__ = [
+    "DiffConfigError",
     "DiffOptions",
     "Difference",
     "NormalizedRequest",

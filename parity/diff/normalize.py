@@ -7,43 +7,51 @@ raw ids differ. A request is written once in the reference backend's raw values,
 normalised to references, then *denormalised* with each backend's own mapping: that is
 how "follow this cursor" or "get this card" reaches the right object on every backend
 (cursors are compared by following them, never by value).
+
+What counts as an id, which paths are ignored or unordered, which headers are compared:
+:class:`~parity.diff.options.DiffOptions` (``[tool.parity.diff]``), documented in
+:mod:`parity.diff.options`.
 """
 
 from __future__ import annotations
 
+import json as jsonlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from parity.diff.options import ID_PRESETS, IGNORED, DiffConfigError, DiffOptions, PathNode
 from parity.targets.base import Response
 
+__all__ = [
+    "ID_RE",
+    "IGNORED",
+    "REF_RE",
+    "DiffConfigError",
+    "DiffOptions",
+    "NormalizedRequest",
+    "Normalizer",
+]
+
 REF_RE = re.compile(r"<(id|cursor|token|ts|etag):(\d+)>")
-# prefix_ + 26 Crockford base32 characters (the reference app's sortable ids), or a UUID.
-ID_RE = re.compile(
-    r"\b[a-z][a-z0-9]*_[0-9A-HJKMNP-TV-Z]{26}\b"
-    r"|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
-)
+#: the default id pattern (presets "prefixed-ulid" and "uuid"), kept for importers;
+#: a Normalizer uses ``options.compiled.id_re``
+ID_RE = re.compile("|".join(f"(?:{ID_PRESETS[name]})" for name in DiffOptions().ids))
 JWT_RE = re.compile(r"\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 TS_RE = re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})\b")
 HASHY_RE = re.compile(r'^(W/)?"?[0-9A-Za-z+/=_-]{16,}"?$')
+ORIGIN_RE = re.compile(r"^https?://[^/]+")
+#: a whole integer path segment (``/notes/3``, ``/notes/3/tags``, ``/notes/3?x=1``)
+PATH_INT_RE = re.compile(r"(?<=/)\d+(?=[/?#]|$)")
+#: a query parameter with an integer value (``?note_id=3``)
+QUERY_INT_RE = re.compile(r"(?<=[?&])([^=&#/]+)=(\d+)(?=[&#]|$)")
 
 
-@dataclass(frozen=True)
-class DiffOptions:
-    """What counts as a difference. Defaults suit JSON APIs like the reference app."""
-
-    #: response headers compared (lower-case); every other header is ignored.
-    headers: tuple[str, ...] = ("content-type", "etag", "idempotent-replayed", "location")
-    #: JSON keys whose whole value is an opaque cursor or token.
-    cursor_keys: tuple[str, ...] = ("next_cursor", "cursor", "prev_cursor")
-    token_keys: tuple[str, ...] = ("access_token", "token", "refresh_token")
-    #: body paths never compared (e.g. ``body.detail`` for free-text messages).
-    ignore_paths: tuple[str, ...] = ()
-    #: "ref" maps timestamps to ``<ts:N>`` by first appearance (robust to real clocks);
-    #: "canonical" keeps the instant, only its formatting is normalised.
-    timestamps: str = "ref"
+def _canon(value: Any) -> str:
+    """One spelling per JSON value: what unordered lists are sorted by."""
+    return jsonlib.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
 @dataclass(frozen=True)
@@ -94,12 +102,19 @@ class Normalizer:
 
     def __init__(self, options: DiffOptions | None = None) -> None:
         self.options = options or DiffOptions()
+        self._c = self.options.compiled
         self._to_ref: dict[tuple[str, str], str] = {}
         self._to_raw: dict[str, str] = {}
         self._counters: dict[str, int] = {}
         #: opaque values (cursors, tokens) seen whole; replaced wherever they reappear,
         #: e.g. a cursor inside a query string or a token in an Authorization header
-        self._opaque: dict[str, str] = {}
+        #: (raw -> (reference, its whole-token pattern, compiled once))
+        self._opaque: dict[str, tuple[str, re.Pattern[str]]] = {}
+        #: id references whose raw value was a JSON integer: they go back as integers
+        self._int_refs: set[str] = set()
+        #: > 0 while sorting an unordered list: new values are masked, not numbered
+        self._peeking = 0
+        self._peek_misses = 0
 
     # the mapping ----------------------------------------------------------------------
 
@@ -107,54 +122,154 @@ class Normalizer:
         key = (kind, _canonical_ts(raw) if kind == "ts" else raw)
         found = self._to_ref.get(key)
         if found is None:
+            if self._peeking:
+                self._peek_misses += 1
+                return f"<{kind}:?>"
             n = self._counters.get(kind, 0) + 1
             self._counters[kind] = n
             found = f"<{kind}:{n}>"
             self._to_ref[key] = found
             self._to_raw[found] = raw
             if kind in ("cursor", "token"):
-                self._opaque[raw] = found
+                # whole tokens only: a short cursor must not match inside another word
+                pattern = re.compile(rf"(?<![A-Za-z0-9_.-]){re.escape(raw)}(?![A-Za-z0-9_.=-])")
+                self._opaque[raw] = (found, pattern)
         return found
 
-    def bind(self, ref: str, raw: str) -> None:
+    def bind(self, ref: str, raw: str | int) -> None:
         """Adopt ``raw`` as this backend's value for ``ref`` (a value no response of this
-        backend has shown yet, e.g. an id the scenario made up for a 404 probe)."""
+        backend has shown yet, e.g. an id the scenario made up for a 404 probe). An int
+        ``raw`` is an integer id: it goes back into JSON bodies as an int."""
         kind = ref[1:].split(":", 1)[0]
+        if isinstance(raw, int):
+            raw = str(raw)
+            self._int_refs.add(ref)
         self._to_ref.setdefault((kind, raw), ref)
         self._to_raw.setdefault(ref, raw)
         n = int(ref[1:-1].split(":", 1)[1])
         self._counters[kind] = max(self._counters.get(kind, 0), n)
 
     def raw(self, ref: str) -> str | None:
+        """This backend's raw value for ``ref`` as text (what goes into a path)."""
         return self._to_raw.get(ref)
+
+    def raw_value(self, ref: str) -> str | int | None:
+        """This backend's raw value for ``ref`` with its JSON type (integer ids are ints)."""
+        raw = self._to_raw.get(ref)
+        return int(raw) if raw is not None and ref in self._int_refs else raw
 
     # raw → references -----------------------------------------------------------------
 
     def text(self, value: str) -> str:
         """Replace every volatile value inside free text (paths, messages, headers)."""
-        for raw, ref in self._opaque.items():
+        for raw, (ref, pattern) in self._opaque.items():
             if raw in value:
-                # whole tokens only: a short cursor must not match inside another word
-                pattern = rf"(?<![A-Za-z0-9_.-]){re.escape(raw)}(?![A-Za-z0-9_.=-])"
-                value = re.sub(pattern, ref, value)
-        value = JWT_RE.sub(lambda m: self.ref("token", m.group(0)), value)
-        value = ID_RE.sub(lambda m: self.ref("id", m.group(0)), value)
-        if self.options.timestamps == "ref":
-            return TS_RE.sub(lambda m: self.ref("ts", m.group(0)), value)
-        return TS_RE.sub(lambda m: _canonical_ts(m.group(0)), value)
+                value = pattern.sub(ref, value)
+        value = JWT_RE.sub(self._token_sub, value)
+        c = self._c
+        if c.id_re is not None:
+            value = c.id_re.sub(self._id_sub, value)
+        if c.integer and (value[:1] == "/" or value.startswith(("http://", "https://"))):
+            value = self._url_ints(value)
+        if c.canonical_ts:
+            return TS_RE.sub(_canonical_ts_match, value)
+        return TS_RE.sub(self._ts_sub, value)
+
+    def _token_sub(self, match: re.Match[str]) -> str:
+        return self.ref("token", match.group(0))
+
+    def _ts_sub(self, match: re.Match[str]) -> str:
+        return self.ref("ts", match.group(0))
+
+    def _id_sub(self, match: re.Match[str]) -> str:
+        found = match.group(0)
+        if self._c.protect_refs and found[:1] == "<" and REF_RE.fullmatch(found):
+            return found  # a reference made earlier; a custom regex matched inside it
+        return self.ref("id", found)
+
+    def _url_ints(self, value: str) -> str:
+        """Integer ids in a URL or path: whole segments this backend has shown as id
+        values (never other numbers: ``/pages/2`` stays), and query parameters named like
+        an id key."""
+        if "?" in value:
+            value = QUERY_INT_RE.sub(self._query_sub, value)
+        return PATH_INT_RE.sub(self._segment_sub, value)
+
+    def _segment_sub(self, match: re.Match[str]) -> str:
+        found = match.group(0)
+        return self._to_ref.get(("id", found), found)
+
+    def _query_sub(self, match: re.Match[str]) -> str:
+        name, digits = match.group(1), match.group(2)
+        if self._c.is_id_key(name):
+            return f"{name}={self.ref('id', digits)}"
+        return match.group(0)
 
     def value(self, obj: Any, key: str | None = None) -> Any:
+        """A JSON value with its volatile values replaced; ``key`` is the JSON key it
+        sits under (cursor, token and id keys are recognised by it)."""
         if isinstance(obj, dict):
             return {k: self.value(v, k) for k, v in obj.items()}
         if isinstance(obj, list):
             return [self.value(v, key) for v in obj]
+        c = self._c
         if isinstance(obj, str):
-            if key in self.options.cursor_keys and obj:
-                return self.ref("cursor", obj)
-            if key in self.options.token_keys and obj:
-                return self.ref("token", obj)
+            if obj and key is not None:
+                if key in c.cursor_keys:
+                    return self.ref("cursor", obj)
+                if key in c.token_keys:
+                    return self.ref("token", obj)
+                if c.integer and obj.isdigit() and obj.isascii() and c.is_id_key(key):
+                    return self.ref("id", obj)  # "id": "3" (JSON:API): stays a string
             return self.text(obj)
+        if type(obj) is int and c.integer and key is not None and c.is_id_key(key):
+            found = self.ref("id", str(obj))
+            if found[-2] != "?":  # not a value masked by an unordered list's dry run
+                self._int_refs.add(found)
+            return found
         return obj
+
+    def _walk(self, obj: Any, key: str | None, nodes: tuple[PathNode, ...]) -> Any:
+        """:meth:`value` where ``nodes`` (ignore/unordered paths) reach into ``obj``."""
+        for node in nodes:
+            if node.ignore:
+                return IGNORED
+        if isinstance(obj, dict):
+            out: dict[str, Any] = {}
+            for k, v in obj.items():
+                below = _for_key(nodes, k)
+                out[k] = self._walk(v, k, below) if below else self.value(v, k)
+            return out
+        if isinstance(obj, list):
+            kids = [_for_index(nodes, i) for i in range(len(obj))]
+            if any(node.unordered for node in nodes):
+                return self._unordered(obj, key, kids)
+            return [
+                self._walk(v, key, below) if below else self.value(v, key)
+                for v, below in zip(obj, kids, strict=True)
+            ]
+        return self.value(obj, key)
+
+    def _unordered(
+        self, obj: list[Any], key: str | None, kids: list[tuple[PathNode, ...]]
+    ) -> list[Any]:
+        """A list compared as a multiset: elements normalised, then sorted by their
+        canonical dump. New references are handed out in the order of the elements'
+        content (a dry run masks values not seen yet), not the order the backend listed
+        them in; when nothing new appears the dry run is the answer."""
+        misses = self._peek_misses
+        self._peeking += 1
+        try:
+            dry = [self._walk(v, key, below) for v, below in zip(obj, kids, strict=True)]
+        finally:
+            self._peeking -= 1
+        if self._peek_misses == misses or self._peeking:
+            return sorted(dry, key=_canon)
+        masked = [_canon(v) for v in dry]
+        out: list[Any] = [None] * len(obj)
+        for i in sorted(range(len(obj)), key=masked.__getitem__):
+            out[i] = self._walk(obj[i], key, kids[i])
+        return sorted(out, key=_canon)
 
     def header(self, name: str, value: str) -> str:
         if name == "content-type":
@@ -164,21 +279,45 @@ class Normalizer:
             return self.ref("etag", value) if HASHY_RE.match(text) else text
         if name == "location":
             # Absolute and relative forms of the same location are the same answer.
-            return self.text(re.sub(r"^https?://[^/]+", "", value))
+            return self.text(ORIGIN_RE.sub("", value))
         return self.text(value)
 
     def response(self, resp: Response) -> dict[str, Any]:
-        """The comparable form of a response: status, chosen headers, normalised body."""
-        headers = {
-            name: self.header(name, resp.headers[name])
-            for name in self.options.headers
-            if name in resp.headers
-        }
+        """The comparable form of a response: status, chosen headers, normalised body.
+
+        The body is normalised before the headers so that an id a header mentions
+        (``location: /notes/3``) is already known from the body (``{"id": 3}``): integer
+        ids in paths are only recognised once seen as id values.
+        """
+        root = self._c.root
         parsed = resp.json()
-        body: Any = (
-            self.value(parsed) if parsed is not None or not resp.body else self.text(resp.text)
-        )
-        return {"status": resp.status, "headers": headers, "body": body}
+        body_nodes = root.for_key("body") if root is not None else ()
+        if parsed is not None or not resp.body:
+            body: Any = self._walk(parsed, None, body_nodes) if body_nodes else self.value(parsed)
+        else:
+            body = IGNORED if any(n.ignore for n in body_nodes) else self.text(resp.text)
+        if root is None:
+            headers = {
+                name: self.header(name, resp.headers[name])
+                for name in self.options.headers
+                if name in resp.headers
+            }
+            return {"status": resp.status, "headers": headers, "body": body}
+        header_nodes = root.for_key("headers")
+        if any(n.ignore for n in header_nodes):
+            headers_out: Any = IGNORED
+        else:
+            headers_out = {
+                name: IGNORED
+                if any(n.ignore for n in _for_key(header_nodes, name))
+                else self.header(name, resp.headers[name])
+                for name in self.options.headers
+                if name in resp.headers
+            }
+        status: Any = resp.status
+        if any(n.ignore for n in root.for_key("status")):
+            status = IGNORED
+        return {"status": status, "headers": headers_out, "body": body}
 
     def request(
         self,
@@ -198,14 +337,19 @@ class Normalizer:
 
     # references → raw -----------------------------------------------------------------
 
+    def _lookup(self, ref: str, fallback: Normalizer | None) -> str | None:
+        raw = self._to_raw.get(ref)
+        if raw is None and fallback is not None:
+            found = fallback.raw_value(ref)
+            if found is not None:
+                self.bind(ref, found)
+                raw = str(found)
+        return raw
+
     def denormalize_text(self, value: str, fallback: Normalizer | None = None) -> str:
         def sub(match: re.Match[str]) -> str:
             ref = match.group(0)
-            raw = self._to_raw.get(ref)
-            if raw is None and fallback is not None:
-                raw = fallback.raw(ref)
-                if raw is not None:
-                    self.bind(ref, raw)
+            raw = self._lookup(ref, fallback)
             return raw if raw is not None else ref
 
         return REF_RE.sub(sub, value)
@@ -216,6 +360,10 @@ class Normalizer:
         if isinstance(obj, list):
             return [self.denormalize(v, fallback) for v in obj]
         if isinstance(obj, str):
+            if obj.startswith("<id:") and REF_RE.fullmatch(obj):
+                raw = self._lookup(obj, fallback)
+                if raw is not None and obj in self._int_refs:
+                    return int(raw)  # an integer id goes back as a JSON integer
             return self.denormalize_text(obj, fallback)
         return obj
 
@@ -223,9 +371,40 @@ class Normalizer:
         self, req: NormalizedRequest, fallback: Normalizer | None = None
     ) -> tuple[str, str, dict[str, str], Any]:
         """This backend's concrete (method, path, headers, json) for ``req``."""
+        path = self.denormalize_text(req.path, fallback)
+        if req.method == "DELETE" and self._c.integer:
+            self._retire(req.path)
         return (
             req.method,
-            self.denormalize_text(req.path, fallback),
+            path,
             {k: self.denormalize_text(v, fallback) for k, v in req.headers.items()},
             self.denormalize(req.json, fallback),
         )
+
+    def _retire(self, path: str) -> None:
+        """A DELETE whose path ends in an integer id frees that raw value: a backend that
+        re-uses row numbers (SQLite without AUTOINCREMENT) may hand it to the next object,
+        which must get a new reference like the fresh number on other backends. The old
+        reference keeps its raw value, so a stale request still reaches it."""
+        last = path.split("?", 1)[0].split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        if not last.startswith("<id:"):
+            return
+        raw = self._to_raw.get(last)
+        if raw is not None and raw.isdigit() and self._to_ref.get(("id", raw)) == last:
+            del self._to_ref[("id", raw)]
+
+
+def _canonical_ts_match(match: re.Match[str]) -> str:
+    return _canonical_ts(match.group(0))
+
+
+def _for_key(nodes: tuple[PathNode, ...], key: str) -> tuple[PathNode, ...]:
+    if len(nodes) == 1:
+        return nodes[0].for_key(key)
+    return tuple(child for node in nodes for child in node.for_key(key))
+
+
+def _for_index(nodes: tuple[PathNode, ...], index: int) -> tuple[PathNode, ...]:
+    if len(nodes) == 1:
+        return nodes[0].for_index(index)
+    return tuple(child for node in nodes for child in node.for_index(index))

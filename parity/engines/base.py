@@ -1,13 +1,19 @@
-"""The engine port: something that provisions one storage backend for the app under test.
+"""The engine port: something that provisions one store for a parity run.
 
-An engine is a *place a backend runs*: ``postgres@local`` (a throwaway cluster),
-``dynamodb@moto-server`` (a moto process), ``dynamodb@aws`` (opt-in real AWS). The same
-backend code runs on each; engines differ in what they provision and what they support.
+An engine is a *place a store runs*: ``postgres@local`` (a throwaway cluster),
+``dynamodb@moto-server`` (a moto process), ``dynamodb@aws`` (opt-in real AWS). It knows
+no app: it says where the store is (a :class:`parity.binding.Store`) and, for apps that
+do not isolate examples themselves, makes and removes one isolated place per example.
 
 Life cycle: ``probe()`` (cheap: is this usable here, and if not why) → ``start()``
-(provision; raise :class:`EngineUnavailable`) → ``settings(namespace)`` per example (a fresh
-isolated namespace, cheap: a key prefix or schema, never a new table) → ``stop()``.
+(provision; raise :class:`EngineUnavailable`) → ``store(namespace)`` or
+``isolated(namespace)`` per example (cheap: a key prefix, a schema, a file; never a new
+server) → ``discard(store)`` for isolated ones → ``stop()``.
 A missing engine is an infrastructure error (exit 2), never a skip and never a divergence.
+
+Third-party engines subclass :class:`Engine` and register under a name through the
+``parity.engines`` entry point group, ``[tool.parity.engines]`` or
+:func:`parity.register_engine`.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, ClassVar
 
-from reference_app.settings import Settings
+from parity.binding import Store
 
 
 class EngineUnavailable(Exception):
@@ -31,10 +37,10 @@ class EngineUnavailable(Exception):
 
 @dataclass(frozen=True)
 class EngineInfo:
-    """What a report says about an engine: name, backend, version and any facts."""
+    """What a report says about an engine: name, store kind, version and any facts."""
 
     name: str
-    backend: str
+    kind: str
     version: str
     details: dict[str, Any] = field(default_factory=dict)
     unsupported: dict[str, str] = field(default_factory=dict)
@@ -42,13 +48,19 @@ class EngineInfo:
 
 class Engine(abc.ABC):
     name: ClassVar[str]
-    backend: ClassVar[str]
+    #: the kind of store (``memory``, ``sqlite``, ``postgres``, ``dynamodb``…): apps
+    #: choose their adapter by it
+    kind: ClassVar[str]
+    #: True when the store lives in this process (its calls are CPU-bound, not I/O-bound)
+    in_process: ClassVar[bool] = False
     #: capability -> why it is missing on this engine (e.g. dynalite: "transactions").
     #: Scenarios needing a listed capability are reported "unsupported" for this engine.
     unsupported: dict[str, str]
 
     def __init__(self) -> None:
         self.unsupported = {}
+        #: the run's seed, copied into every store (seeded ids, jitter)
+        self.seed = 0
 
     @abc.abstractmethod
     def probe(self) -> str | None:
@@ -64,12 +76,26 @@ class Engine(abc.ABC):
         """Tear down whatever ``start`` made (processes, temp dirs, tables it created)."""
 
     @abc.abstractmethod
-    def settings(self, namespace: str, **overrides: Any) -> Settings:
-        """Settings for an app instance on a fresh, isolated ``namespace``."""
+    def store(self, namespace: str = "") -> Store:
+        """The engine's one shared location, labelled with ``namespace`` (for apps that
+        isolate examples themselves). Valid after ``start``."""
+
+    def isolated(self, namespace: str) -> Store:
+        """A fresh place of its own for ``namespace`` (for apps that do not isolate).
+        Engines that cannot isolate say so; the binding must then use app isolation."""
+        raise EngineUnavailable(
+            self.name, "cannot isolate examples itself: bind the app with isolation = 'app'"
+        )
+
+    def discard(self, store: Store) -> None:  # noqa: B027 - nothing to remove by default
+        """Remove a place :meth:`isolated` made (called in the background)."""
 
     @abc.abstractmethod
     def info(self) -> EngineInfo:
-        """Name, backend and version for reports (valid after ``start``)."""
+        """Name, kind and version for reports (valid after ``start``)."""
+
+    def _store(self, namespace: str, url: str | None, **options: Any) -> Store:
+        return Store(self.name, self.kind, url, namespace, self.seed, options)
 
     def __enter__(self) -> Engine:
         self.start()

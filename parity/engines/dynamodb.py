@@ -1,14 +1,15 @@
 """DynamoDB engines: moto (in-process and as a server), dynalite, LocalStack, a URL, real AWS.
 
-Every engine provisions with the app's own code (:mod:`reference_app.backends.dynamodb.tables`
-and :mod:`reference_app.transports.provisioning`), so an emulator's table is by
-construction the production table. Isolation per Hypothesis example is a namespace (a key
-prefix), never a new table.
+An engine provisions an endpoint (and a unique table prefix), nothing else: the app's
+binding creates its tables on it (``prepare_store``), so an emulator's table is by
+construction the production table. Apps that isolate examples themselves share the
+prefix (a namespace is a key prefix, never a new table); for the others each example
+gets a table prefix of its own, whose tables ``discard`` deletes.
 
-Emulator engines never reach AWS: their Settings carry a loopback ``endpoint_url``, and the
-app's client factory gives loopback endpoints dummy credentials; the clients made here use
-dummy credentials explicitly. Nothing touches ``os.environ``, so an ``dynamodb@aws`` engine
-in the same process still sees the real credential chain.
+Emulator engines never reach AWS: their stores carry a loopback endpoint and
+``options["credentials"]`` (dummy keys); the clients made here use dummy credentials
+explicitly. Nothing touches ``os.environ``, so an ``dynamodb@aws`` engine in the same
+process still sees the real credential chain.
 
 Why moto runs behind a real HTTP server even "in-process": ``mock_aws`` patches botocore
 process-wide (every client, including any real-AWS one) and its patching is not meant for
@@ -43,8 +44,8 @@ import uuid
 from pathlib import Path
 from typing import Any, ClassVar
 
+from parity.binding import Store
 from parity.engines.base import Engine, EngineInfo, EngineUnavailable
-from reference_app.settings import Settings
 
 DUMMY_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -53,7 +54,8 @@ DUMMY_ENV = {
     "AWS_SESSION_TOKEN": "testing",
 }
 DEFAULT_REGION = "us-east-1"
-TRANSPORTS = ("memory", "sqs", "eventbridge")
+#: what a store's ``options["credentials"]`` holds on an emulator (boto3 keyword names)
+DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
 def free_port() -> int:
@@ -223,85 +225,67 @@ def _moto_version() -> str:
 
 
 class DynamoDbEngine(Engine):
-    """An engine with an endpoint, a region, a table prefix and an optional transport.
+    """An engine with an endpoint, a region and a table prefix unique to this start."""
 
-    ``transport`` (or ``PARITY_DYNAMODB_TRANSPORT``): ``memory`` (default), ``sqs`` or
-    ``eventbridge``; the AWS ones are provisioned on the same endpoint at start.
-    """
+    kind: ClassVar[str] = "dynamodb"
+    #: emulators take dummy credentials; real AWS uses the default credential chain
+    emulated: ClassVar[bool] = True
 
-    backend: ClassVar[str] = "dynamodb"
-
-    def __init__(self, transport: str | None = None) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.transport = transport or os.environ.get("PARITY_DYNAMODB_TRANSPORT", "memory")
-        if self.transport not in TRANSPORTS:
-            raise EngineUnavailable(self.name, f"unknown transport {self.transport!r}")
         self.endpoint_url: str | None = None
         self.region = DEFAULT_REGION
         self.table_prefix = f"parity-{uuid.uuid4().hex[:8]}"
-        self.queue_url: str | None = None
-        self.event_bus_name: str | None = None
-        self.bus_target_queue_url: str | None = None
         self.started = False
 
-    # provisioning ---------------------------------------------------------------------
+    def _options(self, table_prefix: str) -> dict[str, Any]:
+        options: dict[str, Any] = {"region": self.region, "table_prefix": table_prefix}
+        if self.emulated:
+            options["credentials"] = dict(DUMMY_CREDENTIALS)
+        return options
 
-    def base_settings(self) -> Settings:
-        return Settings(
-            backend="dynamodb",
-            endpoint_url=self.endpoint_url,
-            aws_region=self.region,
-            table_prefix=self.table_prefix,
-        )
+    def store(self, namespace: str = "") -> Store:
+        if not self.started:
+            self.start()
+        return self._store(namespace, self.endpoint_url, **self._options(self.table_prefix))
+
+    def isolated(self, namespace: str) -> Store:
+        """A table prefix of the example's own: the app creates its tables under it."""
+        prefix = f"{self.table_prefix}-{namespace}"[:200]
+        return self.store(namespace).with_namespace(namespace, options=self._options(prefix))
+
+    def discard(self, store: Store) -> None:
+        self.delete_tables(str(store.option("table_prefix")))
 
     def client(self, service: str) -> Any:
         """A client for this engine's endpoint (dummy credentials when emulated)."""
-        from reference_app.backends.dynamodb.session import make_client
+        import boto3
+        from botocore.config import Config
 
-        return make_client(service, self.base_settings())
+        kwargs: dict[str, Any] = {"region_name": self.region}
+        if self.endpoint_url:
+            kwargs["endpoint_url"] = self.endpoint_url
+        if self.emulated:
+            kwargs.update(DUMMY_CREDENTIALS)
+        config = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=3)
+        session: Any = boto3.session.Session()
+        return session.client(service, config=config, **kwargs)
 
-    def provision(self) -> None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        from reference_app.backends.dynamodb.tables import ensure_tables_for
-
-        try:
-            ensure_tables_for(self.base_settings())
-            if self.transport != "memory":
-                from reference_app.transports.provisioning import ensure_destinations
-
-                dest = ensure_destinations(self.base_settings())
-                self.queue_url = dest.queue_url
-                self.event_bus_name = dest.event_bus_name
-                self.bus_target_queue_url = dest.bus_target_queue_url
-        except (BotoCoreError, ClientError, Exception) as exc:
-            raise EngineUnavailable(self.name, f"provisioning failed: {exc}") from exc
-
-    def settings(self, namespace: str, **overrides: Any) -> Settings:
-        if not self.started:
-            self.start()
-        values: dict[str, Any] = {
-            "backend": "dynamodb",
-            "endpoint_url": self.endpoint_url,
-            "aws_region": self.region,
-            "table_prefix": self.table_prefix,
-            "namespace": namespace,
-        }
-        if self.transport != "memory":
-            values.update(
-                transport=self.transport,
-                queue_url=self.queue_url,
-                event_bus_name=self.event_bus_name,
-            )
-        values.update(overrides)
-        return Settings(**values)
+    def delete_tables(self, prefix: str) -> None:
+        """Delete every table whose name starts with ``prefix`` (never anyone else's:
+        prefixes are unique to this engine start)."""
+        client = self.client("dynamodb")
+        for page in client.get_paginator("list_tables").paginate():
+            for name in page.get("TableNames", []):
+                if name.startswith(prefix):
+                    with contextlib.suppress(Exception):
+                        client.delete_table(TableName=name)
 
     def _details(self) -> dict[str, Any]:
         return {
             "endpoint": self.endpoint_url or f"dynamodb.{self.region}.amazonaws.com",
             "region": self.region,
             "table_prefix": self.table_prefix,
-            "transport": self.transport,
         }
 
 
@@ -310,8 +294,8 @@ class MotoEngine(DynamoDbEngine):
 
     name = "dynamodb@moto"
 
-    def __init__(self, transport: str | None = None) -> None:
-        super().__init__(transport)
+    def __init__(self) -> None:
+        super().__init__()
         self._server: Any = None
         self._thread: threading.Thread | None = None
 
@@ -338,7 +322,6 @@ class MotoEngine(DynamoDbEngine):
         self._thread.start()
         self.endpoint_url = f"http://127.0.0.1:{port}"
         self.started = True
-        self.provision()
 
     def stop(self) -> None:
         if self._server is not None:
@@ -353,7 +336,7 @@ class MotoEngine(DynamoDbEngine):
     def info(self) -> EngineInfo:
         return EngineInfo(
             self.name,
-            self.backend,
+            self.kind,
             _moto_version(),
             {**self._details(), "mode": "in-process HTTP server", "serialised": True},
             dict(self.unsupported),
@@ -365,8 +348,8 @@ class _ProcessEngine(DynamoDbEngine):
 
     startup_timeout: float = 30.0
 
-    def __init__(self, transport: str | None = None) -> None:
-        super().__init__(transport)
+    def __init__(self) -> None:
+        super().__init__()
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_dir: Path | None = None
         self.log_path: Path | None = None
@@ -456,12 +439,11 @@ class MotoServerEngine(_ProcessEngine):
         super().start()
         self._spawn()
         self.started = True
-        self.provision()
 
     def info(self) -> EngineInfo:
         return EngineInfo(
             self.name,
-            self.backend,
+            self.kind,
             _moto_version(),
             {**self._details(), "pid": self.pid, "log": str(self.log_path), "serialised": True},
             dict(self.unsupported),
@@ -511,8 +493,8 @@ class DynaliteEngine(_ProcessEngine):
 
     name = "dynamodb@dynalite"
 
-    def __init__(self, transport: str | None = None) -> None:
-        super().__init__(transport="memory" if transport is None else transport)
+    def __init__(self) -> None:
+        super().__init__()
         self.binary: Path | None = None
 
     def probe(self) -> str | None:
@@ -533,18 +515,22 @@ class DynaliteEngine(_ProcessEngine):
         self.binary = find_dynalite()
         self._spawn()
         self.started = True
-        self.provision()  # TTL refusal is tolerated by the provisioning code
         self.detect_capabilities()
 
     def detect_capabilities(self) -> dict[str, str]:
-        """Try TransactWriteItems and UpdateTimeToLive once; record what is missing."""
+        """Try TransactWriteItems and UpdateTimeToLive once on a probe table of our own;
+        record what is missing (the table is deleted afterwards)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
-        from reference_app.backends.dynamodb.tables import table_name
-
         client = self.client("dynamodb")
-        table = table_name(self.table_prefix)
-        probe_item = {"pk": {"S": "__parity_probe__"}, "sk": {"S": "transactions"}}
+        table = f"{self.table_prefix}-capability-probe"
+        client.create_table(
+            TableName=table,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        probe_item = {"pk": {"S": "__parity_probe__"}}
         checks: dict[str, Any] = {
             "transactions": lambda: client.transact_write_items(
                 TransactItems=[{"Put": {"TableName": table, "Item": probe_item}}]
@@ -568,13 +554,15 @@ class DynaliteEngine(_ProcessEngine):
                 )
             except BotoCoreError as exc:
                 self.unsupported[capability] = f"{operations[capability]} failed: {exc}"
+        with contextlib.suppress(Exception):
+            client.delete_table(TableName=table)
         return dict(self.unsupported)
 
     def info(self) -> EngineInfo:
         version = dynalite_version(self.binary) if self.binary else "unknown"
         return EngineInfo(
             self.name,
-            self.backend,
+            self.kind,
             version,
             {**self._details(), "pid": self.pid, "log": str(self.log_path)},
             dict(self.unsupported),
@@ -610,8 +598,8 @@ class LocalStackEngine(DynamoDbEngine):
 
     name = "dynamodb@localstack"
 
-    def __init__(self, transport: str | None = None) -> None:
-        super().__init__(transport)
+    def __init__(self) -> None:
+        super().__init__()
         self.image = os.environ.get("PARITY_LOCALSTACK_IMAGE", LOCALSTACK_IMAGE)
         self._container: Any = None
         self.server_version = "unknown"
@@ -649,7 +637,6 @@ class LocalStackEngine(DynamoDbEngine):
         except (OSError, ValueError):
             pass
         self.started = True
-        self.provision()
 
     def stop(self) -> None:
         if self._container is not None:
@@ -661,7 +648,7 @@ class LocalStackEngine(DynamoDbEngine):
         tag = self.image.rsplit(":", 1)[-1] if ":" in self.image else "latest"
         return EngineInfo(
             self.name,
-            self.backend,
+            self.kind,
             f"{tag} ({self.server_version})",
             {**self._details(), "image": self.image},
             dict(self.unsupported),
@@ -680,8 +667,8 @@ class UrlDynamoDbEngine(DynamoDbEngine):
 
     name = "dynamodb@url"
 
-    def __init__(self, transport: str | None = None) -> None:
-        super().__init__(transport)
+    def __init__(self) -> None:
+        super().__init__()
         self.table_prefix = os.environ.get("PARITY_DYNAMODB_TABLE_PREFIX", "parity")
         self.region = os.environ.get("AWS_REGION") or os.environ.get(
             "AWS_DEFAULT_REGION", DEFAULT_REGION
@@ -698,7 +685,6 @@ class UrlDynamoDbEngine(DynamoDbEngine):
         super().start()
         self.endpoint_url = os.environ["PARITY_DYNAMODB_URL"]
         self.started = True
-        self.provision()
 
     def info(self) -> EngineInfo:
         version = "unknown"
@@ -707,20 +693,21 @@ class UrlDynamoDbEngine(DynamoDbEngine):
                 url = f"{self.endpoint_url.rstrip('/')}/_localstack/health"
                 with urllib.request.urlopen(url, timeout=2) as r:
                     version = f"localstack {json.load(r).get('version', '?')}"
-        return EngineInfo(self.name, self.backend, version, self._details())
+        return EngineInfo(self.name, self.kind, version, self._details())
 
 
 class AwsDynamoDbEngine(DynamoDbEngine):
     """Real AWS, opt-in with ``PARITY_ALLOW_AWS=1``; default credential chain and region.
 
-    Uses a unique table prefix per start (``parity-<random>``) and deletes the tables (and
-    queues/bus, if provisioned) it made on stop.
+    Uses a unique table prefix per start (``parity-<random>``) and deletes every table
+    under it on stop (other resources the app made are its binding's to release).
     """
 
     name = "dynamodb@aws"
+    emulated = False
 
-    def __init__(self, transport: str | None = None) -> None:
-        super().__init__(transport)
+    def __init__(self) -> None:
+        super().__init__()
         self.region = os.environ.get("AWS_REGION") or os.environ.get(
             "AWS_DEFAULT_REGION", DEFAULT_REGION
         )
@@ -746,25 +733,18 @@ class AwsDynamoDbEngine(DynamoDbEngine):
         self.endpoint_url = None
         self.started = True
         atexit.register(self.stop)
-        self.provision()
 
     def stop(self) -> None:
         if not self.started:
             return
-        from reference_app.backends.dynamodb.tables import delete_table, table_name
-
-        delete_table(self.client("dynamodb"), table_name(self.table_prefix))
-        if self.transport != "memory":
-            from reference_app.transports.provisioning import delete_destinations
-
-            delete_destinations(self.base_settings())
+        self.delete_tables(self.table_prefix)  # the prefix is unique to this start
         self.started = False
 
     def info(self) -> EngineInfo:
         import botocore
 
         return EngineInfo(
-            self.name, self.backend, f"aws (botocore {botocore.__version__})", self._details()
+            self.name, self.kind, f"aws (botocore {botocore.__version__})", self._details()
         )
 
 

@@ -2,35 +2,44 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import sqlite3
 import tempfile
 from pathlib import Path
-from typing import Any
 
+from parity.binding import Store
 from parity.engines.base import Engine, EngineInfo
-from reference_app.settings import Settings
 
 
 class MemoryEngine(Engine):
+    """No store at all: the app keeps its state in its own objects. A fresh app per
+    example is already isolated, so both kinds of store are the same."""
+
     name = "memory"
-    backend = "memory"
+    kind = "memory"
+    in_process = True
 
     def probe(self) -> str | None:
         return None
 
-    def settings(self, namespace: str, **overrides: Any) -> Settings:
-        return Settings(backend="memory", namespace=namespace, **overrides)
+    def store(self, namespace: str = "") -> Store:
+        return self._store(namespace, None)
+
+    def isolated(self, namespace: str) -> Store:
+        return self.store(namespace)
 
     def info(self) -> EngineInfo:
-        return EngineInfo(self.name, self.backend, "builtin")
+        return EngineInfo(self.name, self.kind, "builtin")
 
 
 class SqliteEngine(Engine):
-    """One database file per engine start; each namespace is its own set of tables."""
+    """A temp dir of SQLite files: one shared database (``store``), or one file per
+    example (``isolated``, removed by ``discard``)."""
 
     name = "sqlite"
-    backend = "sqlite"
+    kind = "sqlite"
+    in_process = True
 
     def __init__(self) -> None:
         super().__init__()
@@ -41,19 +50,33 @@ class SqliteEngine(Engine):
 
     def start(self) -> None:
         super().start()
-        self._dir = Path(tempfile.mkdtemp(prefix="parity-sqlite-"))
+        if self._dir is None:
+            self._dir = Path(tempfile.mkdtemp(prefix="parity-sqlite-"))
 
     def stop(self) -> None:
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
 
-    def settings(self, namespace: str, **overrides: Any) -> Settings:
+    def _directory(self) -> Path:
         if self._dir is None:
             self.start()
         assert self._dir is not None
-        url = f"sqlite:///{self._dir / 'ledger.db'}"
-        return Settings(backend="sqlite", database_url=url, namespace=namespace, **overrides)
+        return self._dir
+
+    def store(self, namespace: str = "") -> Store:
+        path = self._directory() / "shared.db"
+        return self._store(namespace, f"sqlite:///{path}", path=str(path))
+
+    def isolated(self, namespace: str) -> Store:
+        path = self._directory() / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', namespace)}.db"
+        return self._store(namespace, f"sqlite:///{path}", path=str(path))
+
+    def discard(self, store: Store) -> None:
+        path = store.option("path")
+        if path:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(path + suffix).unlink(missing_ok=True)
 
     def info(self) -> EngineInfo:
-        return EngineInfo(self.name, self.backend, sqlite3.sqlite_version)
+        return EngineInfo(self.name, self.kind, sqlite3.sqlite_version)

@@ -1,9 +1,9 @@
 """PostgreSQL engines: a throwaway local cluster, a Docker container, or a given URL.
 
-All three hand out the same thing: a database URL plus a fresh ``namespace`` per example,
-which the postgres backend turns into its own schema (cheap: one small DDL transaction,
-never a new database or cluster). Backends on one URL share one connection pool (see
-:mod:`reference_app.backends.postgres`), which ``stop()`` closes.
+All three hand out the same thing: a database URL. For apps that isolate examples
+themselves that is all (``store``); for the others each example gets a schema of its
+own, named in the URL's ``search_path`` (``?options=-csearch_path%3Dp_1``), created before
+the example and dropped after it: one small DDL transaction, never a new database.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import contextlib
 import glob
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -21,23 +22,28 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit
 
+from parity.binding import Store
 from parity.engines.base import Engine, EngineInfo, EngineUnavailable
-from reference_app.settings import Settings
+from parity.redact import redact_url as redact
 
 URL_ENV = "PARITY_POSTGRES_URL"
 _RUN_AS_CANDIDATES = ("postgres", "nobody")
 _CONNECT_TIMEOUT_S = 3
 
 
-def redact(url: str) -> str:
-    """``url`` without its password, for messages and reports."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))
+def normalise_url(url: str) -> str:
+    """Accept ``postgresql://``, ``postgres://`` and SQLAlchemy-style ``+driver`` URLs."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.split("+")[0] not in {"postgresql", "postgres"}:
+        raise ValueError(f"not a PostgreSQL URL: {url!r}")
+    return f"postgresql://{rest}"
+
+
+def schema_for(namespace: str) -> str:
+    """A safe, unquoted schema name for an example's namespace."""
+    return "ns_" + re.sub(r"[^a-z0-9_]", "_", namespace.lower())[:59]
 
 
 def server_version(url: str) -> str:
@@ -50,36 +56,63 @@ def server_version(url: str) -> str:
 
 
 class _PostgresEngine(Engine):
-    """Shared by the three engines: settings per namespace, version, pool clean-up."""
+    """Shared by the three engines: stores, schema-per-example isolation, version."""
 
-    backend = "postgres"
+    kind = "postgres"
 
     def __init__(self) -> None:
         super().__init__()
         self.url: str | None = None
         self._version: str | None = None
+        #: isolated schemas handed out and not yet discarded (dropped at stop)
+        self._schemas: set[str] = set()
 
     def _require_url(self) -> str:
         if self.url is None:
             raise EngineUnavailable(self.name, "engine not started")
         return self.url
 
-    def settings(self, namespace: str, **overrides: Any) -> Settings:
-        return Settings(
-            backend="postgres", database_url=self._require_url(), namespace=namespace, **overrides
-        )
+    def store(self, namespace: str = "") -> Store:
+        return self._store(namespace, self._require_url())
+
+    def isolated(self, namespace: str) -> Store:
+        import psycopg
+
+        base = self._require_url()
+        schema = schema_for(namespace)
+        with psycopg.connect(base, connect_timeout=_CONNECT_TIMEOUT_S, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        self._schemas.add(schema)
+        sep = "&" if "?" in base else "?"
+        url = f"{base}{sep}options={quote(f'-csearch_path={schema}', safe='')}"
+        return self._store(namespace, url, schema=schema, base_url=base)
+
+    def discard(self, store: Store) -> None:
+        schema = store.option("schema")
+        if schema and self.url is not None:
+            self._drop_schemas([schema])
+
+    def _drop_schemas(self, schemas: list[str]) -> None:
+        import psycopg
+
+        assert self.url is not None
+        with psycopg.connect(self.url, connect_timeout=_CONNECT_TIMEOUT_S, autocommit=True) as c:
+            for schema in schemas:
+                c.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+                self._schemas.discard(schema)
+
+    def _drop_leftover_schemas(self) -> None:
+        """A borrowed server is left as we found it (a local cluster is removed whole)."""
+        if self._schemas and self.url is not None:
+            with contextlib.suppress(Exception):
+                self._drop_schemas(sorted(self._schemas))
+        self._schemas.clear()
 
     def info(self) -> EngineInfo:
         url = self._require_url()
         if self._version is None:
             self._version = server_version(url)
-        return EngineInfo(self.name, self.backend, self._version, {"url": redact(url)})
-
-    def _close_pools(self) -> None:
-        if self.url is not None:
-            from reference_app.backends.postgres import close_pools
-
-            close_pools(self.url)
+        return EngineInfo(self.name, self.kind, self._version, {"url": redact(url)})
 
 
 # --- postgres@local ----------------------------------------------------------------------
@@ -261,7 +294,7 @@ class LocalPostgresEngine(_PostgresEngine):
 
     def stop(self) -> None:
         """Stop the server and remove the temp dir; never raises, safe to call twice."""
-        self._close_pools()
+        self._schemas.clear()
         pid = self.server_pid()
         if pid is not None:
             _stop_postmaster(pid)
@@ -393,7 +426,7 @@ class DockerPostgresEngine(_PostgresEngine):
         self.url = container.get_connection_url()
 
     def stop(self) -> None:
-        self._close_pools()
+        self._schemas.clear()
         if self._container is not None:
             with contextlib.suppress(Exception):
                 self._container.stop()
@@ -405,15 +438,14 @@ class DockerPostgresEngine(_PostgresEngine):
 
 
 class UrlPostgresEngine(_PostgresEngine):
-    """Any server at ``$PARITY_POSTGRES_URL``. Its namespaces' schemas are dropped on
-    ``stop()``: we borrow someone's server, so we leave it as we found it."""
+    """Any server at ``$PARITY_POSTGRES_URL``. Schemas it made for examples are dropped
+    on ``stop()``: we borrow someone's server, so we leave it as we found it."""
 
     name = "postgres@url"
 
     def __init__(self, url: str | None = None) -> None:
         super().__init__()
         self._given = url
-        self._settings_made: list[Settings] = []
 
     def _target(self) -> str | None:
         return self._given or os.environ.get(URL_ENV) or None
@@ -423,8 +455,6 @@ class UrlPostgresEngine(_PostgresEngine):
         if not url:
             return f"{URL_ENV} is not set"
         try:
-            from reference_app.backends.postgres import normalise_url
-
             self._version = server_version(normalise_url(url))
         except ValueError as exc:
             return f"{URL_ENV} is not a PostgreSQL URL: {exc}"
@@ -435,25 +465,10 @@ class UrlPostgresEngine(_PostgresEngine):
 
     def start(self) -> None:
         super().start()
-        from reference_app.backends.postgres import normalise_url
-
         target = self._target()
         assert target is not None
         self.url = normalise_url(target)
 
-    def settings(self, namespace: str, **overrides: Any) -> Settings:
-        made = super().settings(namespace, **overrides)
-        self._settings_made.append(made)
-        return made
-
     def stop(self) -> None:
-        if self.url is not None and self._settings_made:
-            with contextlib.suppress(Exception):
-                from reference_app.backends.postgres import PostgresBackend
-
-                for made in self._settings_made:
-                    backend = PostgresBackend.from_settings(made, migrate=False)
-                    backend.drop_namespace()
-        self._settings_made.clear()
-        self._close_pools()
+        self._drop_leftover_schemas()
         self.url = None

@@ -1,13 +1,22 @@
-"""Engine name → class, imported lazily so optional drivers stay optional."""
+"""Engine name → class, imported lazily so optional drivers stay optional.
+
+Three ways in, one table: the built-in engines below, installed packages' ``parity.engines``
+entry points (``myengine = "mypkg.engines:MyEngine"``), and ``[tool.parity.engines]`` or
+:func:`register_engine` at run time. A later registration of a name wins.
+"""
 
 from __future__ import annotations
 
+import difflib
 import importlib
+from importlib import metadata
 
 from parity.engines.base import Engine, EngineUnavailable
 
-# name -> "module:Class"
-ENGINES: dict[str, str] = {
+ENTRY_POINT_GROUP = "parity.engines"
+
+# name -> "module:Class" (or the class itself, for engines registered in code)
+ENGINES: dict[str, str | type[Engine]] = {
     "memory": "parity.engines.embedded:MemoryEngine",
     "sqlite": "parity.engines.embedded:SqliteEngine",
     "postgres@local": "parity.engines.postgres:LocalPostgresEngine",
@@ -36,6 +45,26 @@ PREFERENCES: dict[str, tuple[str, ...]] = {
     "postgres@best": ("postgres@url", "postgres@local", "postgres@docker"),
 }
 
+_entry_points_loaded = False
+
+
+def register_engine(name: str, engine: str | type[Engine]) -> None:
+    """Make ``name`` an engine: ``"package.module:Class"`` (imported on first use) or an
+    :class:`Engine` subclass."""
+    if isinstance(engine, str) and ":" not in engine:
+        raise ValueError(f"engine {name!r}: {engine!r} must look like 'package.module:Class'")
+    ENGINES[name] = engine
+
+
+def load_entry_points() -> None:
+    """Register engines that installed packages declare (once per process)."""
+    global _entry_points_loaded
+    if _entry_points_loaded:
+        return
+    _entry_points_loaded = True
+    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        ENGINES.setdefault(entry.name, entry.value)
+
 
 def canonical(name: str) -> str:
     """Resolve aliases and ``@best`` preferences to one concrete engine name."""
@@ -55,20 +84,36 @@ def canonical(name: str) -> str:
     raise EngineUnavailable(name, "no engine available (" + "; ".join(reasons) + ")")
 
 
+def known_names() -> list[str]:
+    load_entry_points()
+    return sorted({*ENGINES, *ALIASES, *PREFERENCES})
+
+
+def unknown_engine(name: str) -> EngineUnavailable:
+    """An error for an engine name nobody registered, with a "did you mean"."""
+    close = difflib.get_close_matches(name, known_names(), n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return EngineUnavailable(name, f"unknown engine; {hint}known engines: {', '.join(ENGINES)}")
+
+
 def engine_class(name: str) -> type[Engine]:
+    load_entry_points()
     name = ALIASES.get(name, name)
     if name in PREFERENCES:
         name = canonical(name)
     target = ENGINES.get(name)
     if target is None:
-        known = ", ".join(sorted(ENGINES))
-        raise EngineUnavailable(name, f"unknown engine; known engines: {known}")
+        raise unknown_engine(name)
+    if not isinstance(target, str):
+        return target
     module_name, _, class_name = target.partition(":")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise EngineUnavailable(name, f"cannot import its driver ({exc})") from exc
-    cls: type[Engine] = getattr(module, class_name)
+    cls = getattr(module, class_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, Engine)):
+        raise EngineUnavailable(name, f"{target} is not an Engine subclass")
     return cls
 
 

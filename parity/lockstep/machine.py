@@ -28,6 +28,9 @@ class LockstepMachine(RuleBasedStateMachine):
     #: engine capabilities this scenario needs (e.g. "transactions", "ttl"); an engine that
     #: lists one in ``engine.unsupported`` is reported "unsupported" for this scenario
     requires: ClassVar[frozenset[str]] = frozenset()
+    #: control seams of the app this scenario drives (``"clock"``, ``"ids"``,
+    #: ``"pause"``); unsupported when the app binding does not offer them all
+    controls: ClassVar[frozenset[str]] = frozenset()
     session: ClassVar[LockstepSession | None] = None
 
     def __init__(self) -> None:

@@ -52,7 +52,7 @@ class LockstepSession:
         options: DiffOptions | None = None,
         namespace_prefix: str = "p",
         engines: Mapping[str, dict[str, Any]] | None = None,
-        app_overrides: Mapping[str, Any] | None = None,
+        app: Mapping[str, Any] | None = None,
         seed: int | None = None,
         max_workers: int = 32,
     ) -> None:
@@ -63,7 +63,8 @@ class LockstepSession:
         self.options = options or DiffOptions()
         self.namespace_prefix = re.sub(r"[^a-z0-9_]", "_", namespace_prefix.lower())
         self.engines = dict(engines or {})
-        self.app_overrides = {k: v for k, v in (app_overrides or {}).items() if k != "secret"}
+        #: what traces record of the app and configuration (see Trace.app)
+        self.app = dict(app or {})
         self.seed = seed
         # Big enough for every backend times several held (paused) requests.
         self.executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="parity")
@@ -136,7 +137,8 @@ class LockstepSession:
             reference=self.reference,
             backends=self.backends,
             seed=self.seed,
-            app_overrides=dict(self.app_overrides),
+            store_seed=self.seed,
+            app=dict(self.app),
             engines={n: dict(self.engines.get(n, {})) for n in self.backends},
             steps=list(driver.steps),
         )

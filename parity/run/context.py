@@ -27,7 +27,8 @@ class RunContext:
     worker: str = "main"
     #: "k/n": this process runs shard k of n of every scenario's examples (xdist)
     shard: tuple[int, int] = (0, 1)
-    app_overrides: dict[str, Any] = field(default_factory=dict)
+    #: what traces record of the app binding and configuration
+    app: dict[str, Any] = field(default_factory=dict)
     backend_names: list[str] = field(default_factory=list)
     scenario_filter: list[str] | None = None
 
@@ -46,7 +47,8 @@ class RunContext:
             self.reference,
             namespace_prefix=f"p{self.run_id[:6]}_{self.worker}_{label}",
             engines={n: self.backends.info[n] for n in names},
-            app_overrides=self.app_overrides,
+            app=self.app,
+            options=self.config.diff,
             seed=self.seed,
         )
 

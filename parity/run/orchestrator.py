@@ -18,7 +18,7 @@ from parity.report.model import ReportBuilder, RunReport
 from parity.report.terminal import TerminalHandler
 from parity.report.writers import FilesHandler
 from parity.run import regressions
-from parity.run.backends import InfraError, default_backends, provision
+from parity.run.backends import InfraError, app_record, default_backends, provision
 from parity.run.context import RunContext
 from parity.suites.registry import SuiteNotInstalled, load_suite
 from parity.trace.model import collect_versions
@@ -74,8 +74,7 @@ def execute(options: RunOptions, config: ParityConfig) -> RunOutcome:
     seed = options.seed if options.seed is not None else random.randrange(2**31)
     backends_wanted = options.backends or list(config.backends) or default_backends()
     report_dir = options.report_dir or config.report_dir
-    overrides = config.app_overrides(seed)
-    backends = provision(backends_wanted, config, overrides, options.transport)
+    backends = provision(backends_wanted, config, seed, options.transport)
     run_id = options.run_id or uuid.uuid4().hex[:12]
     builder = ReportBuilder()
     bus = EventBus([builder, *options.handlers])
@@ -96,7 +95,7 @@ def execute(options: RunOptions, config: ParityConfig) -> RunOutcome:
         run_id=run_id,
         worker=options.worker,
         shard=options.shard,
-        app_overrides=overrides,
+        app=app_record(backends, config),
         backend_names=backends.names,
         scenario_filter=options.scenarios,
     )

@@ -130,13 +130,36 @@ def report_divergence(
     return cells
 
 
+def refuse_unresettable(ctx: RunContext, scenario: str) -> None:
+    """A server Parity cannot reset between examples would let one example see the
+    last one's data: Hypothesis then cannot replay or shrink (it reports a "flaky"
+    error on every backend). Say so in one line instead."""
+    for name, factory in ctx.backends.factories.items():
+        if getattr(factory, "isolates", True) is False:
+            raise InfraError(
+                f"{name} is a URL backend without a reset between examples, so the "
+                f'stateful scenario {scenario!r} cannot run on it: add reset = "POST /path" '
+                f"to [tool.parity.urls] {name} (a route that empties the server)"
+            )
+
+
 def run_scenario(
     ctx: RunContext, machine: type[LockstepMachine], suite: str = "scenarios"
 ) -> dict[str, CellResult]:
     name = machine.scenario_name()
+    refuse_unresettable(ctx, name)
     started = time.perf_counter()
     cells: dict[str, CellResult] = {}
+    binding = ctx.backends.binding
+    missing_controls = sorted(machine.controls - binding.controls) if binding else []
     for backend in ctx.backends.names:
+        if missing_controls and backend in ctx.backends.engines:
+            cells[backend] = CellResult(
+                "unsupported",
+                f"needs control seam(s) {', '.join(missing_controls)} the app binding "
+                "does not offer (AppBinding.controls)",
+            )
+            continue
         lacking = sorted(machine.requires & set(ctx.backends.info[backend].get("unsupported", {})))
         if lacking:
             why = ctx.backends.info[backend]["unsupported"][lacking[0]]

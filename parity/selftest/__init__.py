@@ -1,7 +1,7 @@
-"""``parity selftest``: prove the harness catches real bugs by planting them.
+"""``parity selftest``: prove the scenarios catch real bugs by planting them.
 
-:mod:`parity.selftest.faults` wraps a real backend's unit of work (or the app) to plant
-one bug each and registers the result as an engine (``fault:lost-update`` …);
-:mod:`parity.selftest.runner` runs the scenarios against memory vs each faulty engine
-and checks each fault is caught, shrunk and replayable.
+An app's project registers planted faults with :func:`parity.register_fault` (each
+becomes an engine ``fault:<name>``, see :mod:`parity.selftest.registry`);
+:mod:`parity.selftest.runner` runs the scenarios against the reference vs each faulty
+engine and checks each fault is caught, shrunk and replayable.
 """

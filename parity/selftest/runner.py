@@ -12,9 +12,9 @@ from rich.table import Table
 
 from parity.config import ParityConfig
 from parity.lockstep.session import LockstepSession
-from parity.run.backends import InfraError, provision
+from parity.run.backends import InfraError, load_faults, provision
 from parity.run.orchestrator import RunOptions, execute
-from parity.selftest.faults import CORE_FAULTS, FAULTS
+from parity.selftest.registry import FAULTS
 from parity.trace.replay import replay
 from parity.trace.store import load_trace
 
@@ -38,16 +38,15 @@ class FaultResult:
 def replays_to_same(trace_path: Path, config: ParityConfig) -> bool:
     """Replay a saved trace on its own backends: does it diverge the same way?"""
     trace = load_trace(trace_path)
-    overrides = config.app_overrides(trace.app_overrides.get("id_seed", trace.seed))
     backends = provision(
-        trace.backends, config.with_overrides(reference=trace.reference), overrides
+        trace.backends, config.with_overrides(reference=trace.reference), trace.replay_seed
     )
     try:
         session = LockstepSession(
             backends.factories,
             backends.reference,
             namespace_prefix="selftest_replay",
-            app_overrides=overrides,
+            options=trace.diff_options() or backends.diff,
         )
         try:
             return replay(trace, session).same_divergence_as(trace)
@@ -60,10 +59,11 @@ def replays_to_same(trace_path: Path, config: ParityConfig) -> bool:
 def check_fault(
     fault: str, config: ParityConfig, examples: int, seed: int, report_dir: Path, steps: int = 15
 ) -> FaultResult:
+    load_faults(config)
     engine = FAULTS[fault]
     outcome = execute(
         RunOptions(
-            backends=[config.reference, engine.name],
+            backends=[config.reference, engine.engine_name],
             examples=examples,
             steps=steps,
             seed=seed,
@@ -74,7 +74,7 @@ def check_fault(
         ),
         config,
     )
-    found = [d for d in outcome.report.divergences if engine.name in d["backends"]]
+    found = [d for d in outcome.report.divergences if engine.engine_name in d["backends"]]
     if not found:
         return FaultResult(fault, engine.description, False, None, False, None)
     div = found[0]
@@ -98,7 +98,13 @@ def run_selftest(
     console: Console | None = None,
     steps: int = 15,
 ) -> int:
-    names = faults or list(CORE_FAULTS) + [f for f in FAULTS if f not in CORE_FAULTS]
+    load_faults(config)
+    if not FAULTS:
+        raise InfraError(
+            "no planted faults: set [tool.parity] selftest = 'package.module' to a module "
+            "that registers them with parity.register_fault"
+        )
+    names = faults or sorted(FAULTS, key=lambda f: not FAULTS[f].core)
     unknown = [n for n in names if n not in FAULTS]
     if unknown:
         raise InfraError(f"unknown fault(s) {', '.join(unknown)}; known: {', '.join(FAULTS)}")

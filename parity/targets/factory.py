@@ -1,9 +1,9 @@
 """Target factories: one fresh, isolated target per Hypothesis example per backend.
 
-An :class:`AppTargetFactory` builds the app under test from an engine's settings for a new
-namespace and calls it in-process (or, with ``transport="http"``, serves one app per run
-under uvicorn). A :class:`UrlTargetFactory` points at a server someone else runs: no
-per-example isolation is possible there, scenarios isolate by creating fresh users.
+An :class:`AppTargetFactory` asks its engine for a store for a new namespace, has the app
+binding build the app on it and calls it in-process (or, with ``transport="http"``,
+serves one app per run under uvicorn). A :class:`UrlTargetFactory` points at a server
+someone else runs: isolation there is a reset URL (``[tool.parity.urls]``), if any.
 """
 
 from __future__ import annotations
@@ -15,15 +15,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
+from parity.binding import AppBinding, Store
 from parity.engines.base import Engine
 from parity.targets.asgi import AsgiTarget
 from parity.targets.base import Target
 from parity.targets.http import HttpTarget, serve
-from reference_app.service_layer.unit_of_work import Backend
 
-AppFactory = Callable[[Any], Any]  # Settings -> ASGI app
-#: backends whose storage lives in this process: calls are CPU-bound, not I/O-bound
-IN_PROCESS_BACKENDS = frozenset({"memory", "sqlite"})
 _log = logging.getLogger("parity.targets")
 
 
@@ -31,6 +28,8 @@ class TargetFactory(Protocol):
     name: str
 
     def new_target(self, namespace: str) -> Target: ...
+
+    def store_of(self, target: Target) -> Store: ...
 
     def release(self, target: Target) -> None: ...
 
@@ -52,74 +51,109 @@ class AppTargetFactory:
         self,
         name: str,
         engine: Engine,
-        app_factory: AppFactory,
-        overrides: dict[str, Any],
+        binding: AppBinding,
         transport: str = "asgi",
+        build: Callable[[Store], Any] | None = None,
     ) -> None:
         self.name = name
         self.engine = engine
-        self.app_factory = app_factory
-        self.overrides = overrides
+        self.binding = binding
         self.transport = transport
+        #: builds an app for a store; default the binding's (planted faults wrap it)
+        self._build = build or binding.build_app
         self._stack = contextlib.ExitStack()
         self._shared: _Shared | None = None
-        #: released apps that can be rebound to a new namespace (``app.state.parity_rebind``)
+        self._shared_store: Store | None = None
+        #: released apps that the binding can rebind to a new namespace
         self._warm: list[Any] = []
         self._lock = threading.Lock()
+        #: the store each live target's app runs on (to drop it when released)
+        self._stores: dict[int, Store] = {}
         #: one thread drops released namespaces, in order, off the examples' path
         self._dropper: ThreadPoolExecutor | None = None
+        #: warm reuse only when the binding implements rebind (a custom builder's apps,
+        #: e.g. a planted fault's, are never rebound)
+        self._rebinds = build is None and type(binding).rebind is not AppBinding.rebind
 
-    def build_app(self, namespace: str) -> Any:
-        settings = self.engine.settings(namespace, **self.overrides)
-        # An engine may build its app itself (planted faults wrap the backend or the app).
-        custom = getattr(self.engine, "build_app", None)
-        if custom is not None:
-            return custom(self.app_factory, settings)
+    def new_store(self, namespace: str) -> Store:
+        if self.binding.isolation == "app":
+            return self.engine.store(namespace)
+        return self.engine.isolated(namespace)
+
+    def build_app(self, store: Store) -> Any:
         with self._lock:
             warm = self._warm.pop() if self._warm else None
-        if warm is not None:
-            _rebind_of(warm)(settings)  # type: ignore[misc]
+        if warm is not None and self.binding.rebind(warm, store):
             return warm
-        return self.app_factory(settings)
+        return self._build(store)
 
     def new_target(self, namespace: str) -> Target:
         if self.transport == "http":
             if self._shared is None:
-                url = self._stack.enter_context(serve(self.build_app(namespace)))
+                store = self.new_store(namespace)
+                url = self._stack.enter_context(serve(self.build_app(store)))
                 self._shared = _Shared(HttpTarget(url, self.name))
+                self._shared_store = store
             return self._shared.get()
-        in_process_storage = self.engine.backend in IN_PROCESS_BACKENDS
-        return AsgiTarget(self.build_app(namespace), self.name, blocking_io=not in_process_storage)
+        store = self.new_store(namespace)
+        target = AsgiTarget(
+            self.build_app(store), self.name, blocking_io=not self.engine.in_process
+        )
+        with self._lock:
+            self._stores[id(target)] = store
+        return target
+
+    def store_of(self, target: Target) -> Store:
+        """The store ``target``'s app runs on (for hooks such as ``auth_headers``)."""
+        with self._lock:
+            store = self._stores.get(id(target))
+        if store is None and self._shared is not None:
+            store = self._shared_store
+        if store is None:
+            raise KeyError(f"{self.name}: not a live target of this factory")
+        return store
 
     def release(self, target: Target) -> None:
         """Close an example's target and drop its namespace, so the store only ever holds
-        the examples still running (see ``Backend.drop_namespace``)."""
+        the examples still running."""
         if self._shared is not None:
             return
         target.close()
-        backend = _backend_of(target)
-        if backend is not None:
-            # In the background: the next example does not wait for a Scan and deletes.
-            with self._lock:
-                if self._dropper is None:
-                    self._dropper = ThreadPoolExecutor(1, thread_name_prefix=f"drop-{self.name}")
-                self._dropper.submit(self._drop, backend)
         app = getattr(target, "app", None)
-        if _rebind_of(app) is not None:
-            with self._lock:
-                self._warm.append(app)  # the next example rebinds it instead of a new app
+        with self._lock:
+            store = self._stores.pop(id(target), None)
+            if store is None:
+                return
+            if self._dropper is None:
+                self._dropper = ThreadPoolExecutor(1, thread_name_prefix=f"drop-{self.name}")
+            # In the background: the next example does not wait for a Scan and deletes.
+            self._dropper.submit(self._drop, app, store)
 
-    def _drop(self, backend: Backend) -> None:
+    def _drop(self, app: Any, store: Store) -> None:
         try:
-            backend.drop_namespace()
+            if self.binding.isolation == "app":
+                self.binding.drop_namespace(app, store)
+            else:
+                self.engine.discard(store)
         except Exception as exc:  # leftover data costs speed, never correctness
             _log.warning("%s: could not drop an example's namespace: %s", self.name, exc)
+        if self._rebinds and app is not None:
+            with self._lock:  # only now: the drop may still have needed the app's wiring
+                self._warm.append(app)
+
+    def flush(self) -> None:
+        """Wait until every released namespace is dropped (and its app is warm again)."""
+        with self._lock:
+            dropper = self._dropper
+        if dropper is not None:
+            dropper.submit(lambda: None).result()
 
     def close(self) -> None:
         """End of a session: wait for pending drops (every namespace is gone before an
         engine stops) and stop a served app. The factory stays usable for the next one."""
         with self._lock:
             dropper, self._dropper = self._dropper, None
+            self._warm.clear()
         if dropper is not None:
             dropper.shutdown(wait=True)
         if self._shared is not None:
@@ -128,28 +162,34 @@ class AppTargetFactory:
         self._stack.close()
 
 
-def _rebind_of(app: Any) -> Callable[[Any], Any] | None:
-    """An app's ``parity_rebind(settings)``, if it offers one: apps that can be re-pointed
-    at a fresh namespace are reused across examples (see ``reference_app.bootstrap``)."""
-    rebind = getattr(getattr(app, "state", None), "parity_rebind", None)
-    return rebind if callable(rebind) else None
-
-
-def _backend_of(target: Target) -> Backend | None:
-    """The storage backend of an in-process app built by :func:`create_app` (or ``None``
-    for an app without a container, e.g. someone else's ASGI app)."""
-    container = getattr(getattr(getattr(target, "app", None), "state", None), "container", None)
-    backend = getattr(container, "backend", None)
-    return backend if isinstance(backend, Backend) else None
-
-
 class UrlTargetFactory:
-    def __init__(self, name: str, base_url: str) -> None:
+    """A server someone else runs. ``reset`` (``"POST /_test/reset"``) is sent before
+    every example so examples do not see each other's data; without it the server is
+    shared by every example (stateful scenarios refuse such a backend)."""
+
+    def __init__(self, name: str, base_url: str, reset: str | None = None) -> None:
         self.name = name
+        self.reset = reset
         self._target = HttpTarget(base_url, name)
+        self._store = Store(name, "url", base_url)
+
+    @property
+    def isolates(self) -> bool:
+        return self.reset is not None
 
     def new_target(self, namespace: str) -> Target:
+        if self.reset is not None:
+            method, path = self.reset.split()
+            response = self._target.request(method, path)
+            if response.status >= 300:
+                raise RuntimeError(
+                    f"{self.name}: reset {self.reset} answered {response.status}: "
+                    f"{response.text[:200]}"
+                )
         return self._target
+
+    def store_of(self, target: Target) -> Store:
+        return self._store
 
     def release(self, target: Target) -> None:
         return None

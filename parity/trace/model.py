@@ -16,6 +16,7 @@ from typing import Any
 
 from parity.diff.compare import Difference
 from parity.diff.normalize import NormalizedRequest
+from parity.diff.options import DiffConfigError, DiffOptions
 
 SCHEMA_VERSION = 1
 KIND = "parity-trace"
@@ -84,14 +85,40 @@ class Trace:
     reference: str
     backends: list[str]
     seed: int | None = None
-    #: settings every backend's app was built with (id seed, secrets are not stored)
-    app_overrides: dict[str, Any] = field(default_factory=dict)
+    #: the app and configuration it ran with: {"binding": {name, binding}, "config": {…}}
+    #: (``parity replay`` refuses a trace of another app)
+    app: dict[str, Any] = field(default_factory=dict)
+    #: the seed every store got (seeded ids); older traces kept it in ``app_overrides``
+    store_seed: int | None = None
     engines: dict[str, dict[str, Any]] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=collect_versions)
     steps: list[Step] = field(default_factory=list)
     created_at: str = field(
         default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     )
+
+    @property
+    def replay_seed(self) -> int:
+        """The seed to build the stores with, so ids come out as they were recorded."""
+        for value in (self.store_seed, self.seed):
+            if value is not None:
+                return int(value)
+        return 0
+
+    def diff_options(self) -> DiffOptions | None:
+        """The diff options the trace was recorded with (``None`` if it does not say)."""
+        table = (self.app.get("config") or {}).get("diff")
+        if not isinstance(table, dict):
+            return None
+        try:
+            return DiffOptions.from_table(table, f"trace {self.scenario}: app.config.diff")
+        except DiffConfigError as exc:
+            raise TraceError(str(exc)) from exc
+
+    @property
+    def app_name(self) -> str | None:
+        name = (self.app.get("binding") or {}).get("name")
+        return str(name) if name else None
 
     @property
     def divergent_step(self) -> Step | None:
@@ -113,7 +140,8 @@ class Trace:
             "reference": self.reference,
             "backends": self.backends,
             "seed": self.seed,
-            "app_overrides": self.app_overrides,
+            "store_seed": self.store_seed,
+            "app": self.app,
             "engines": self.engines,
             "versions": self.versions,
             "created_at": self.created_at,
@@ -143,7 +171,8 @@ class Trace:
                 reference=str(data["reference"]),
                 backends=list(data["backends"]),
                 seed=data.get("seed"),
-                app_overrides=dict(data.get("app_overrides") or {}),
+                app=dict(data.get("app") or {}),
+                store_seed=data.get("store_seed", (data.get("app_overrides") or {}).get("id_seed")),
                 engines=dict(data.get("engines") or {}),
                 versions=dict(data.get("versions") or {}),
                 steps=[Step.from_dict(s) for s in data.get("steps") or []],

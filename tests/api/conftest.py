@@ -18,7 +18,7 @@ from reference_app.adapters.pause import PauseController
 from reference_app.bootstrap import Container, create_app
 from reference_app.transports.memory import MemoryTransport
 from tests.conftest import API_ENGINES
-from tests.engine_pool import engine_or_skip, fresh_namespace
+from tests.engine_pool import engine_or_skip, fresh_namespace, settings_for
 
 ADMIN = "test-admin-token"
 _emails = itertools.count()
@@ -123,7 +123,8 @@ class Ledger:
 
 def make_ledger(engine_name: str, **overrides: Any) -> Iterator[Ledger]:
     engine = engine_or_skip(engine_name)
-    settings = engine.settings(
+    settings = settings_for(
+        engine,
         fresh_namespace(),
         parity_mode=True,
         admin_token=ADMIN,

@@ -18,7 +18,7 @@ from parity.targets.http import serve
 from reference_app.bootstrap import create_app
 from tests.api.conftest import ADMIN
 from tests.conftest import API_ENGINES
-from tests.engine_pool import engine_or_skip, fresh_namespace
+from tests.engine_pool import engine_or_skip, fresh_namespace, settings_for
 
 THREADS = 20
 
@@ -26,7 +26,7 @@ THREADS = 20
 @pytest.fixture(params=API_ENGINES)
 def base_url(request: pytest.FixtureRequest) -> Iterator[str]:
     engine = engine_or_skip(request.param)
-    settings = engine.settings(fresh_namespace(), admin_token=ADMIN, secret="race-secret")
+    settings = settings_for(engine, fresh_namespace(), admin_token=ADMIN, secret="race-secret")
     with serve(create_app(settings)) as url:
         yield url
 

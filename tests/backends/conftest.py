@@ -19,6 +19,7 @@ from parity.engines.base import Engine, EngineUnavailable
 from parity.engines.registry import create_engine
 from reference_app.backends.registry import create_backend
 from reference_app.service_layer.unit_of_work import Backend
+from tests.engine_pool import settings_for
 
 CONTRACT_ENGINES: list[str] = [
     "memory",
@@ -67,7 +68,7 @@ def make_backend(engine: Engine) -> Iterator[BackendFactory]:
 
     def factory(namespace: str | None = None) -> Backend:
         ns = namespace if namespace is not None else f"t{uuid.uuid4().hex[:16]}"
-        backend = create_backend(engine.settings(ns))
+        backend = create_backend(settings_for(engine, ns))
         made.append(backend)
         return backend
 

@@ -46,6 +46,7 @@ from reference_app.service_layer.unit_of_work import (
     UpdateDelivery,
 )
 from reference_app.settings import Settings
+from tests.engine_pool import settings_for
 
 T0 = datetime(2026, 3, 4, 5, 6, 7, 123456, tzinfo=UTC)
 T = TypeVar("T")
@@ -678,7 +679,7 @@ def test_a_new_sqlite_namespace_needs_no_ddl(
 def test_the_migrate_command_applies_once(engine: Any) -> None:
     from reference_app.backends.sql.cli import main, migrate_from_settings
 
-    settings = engine.settings(f"m{uuid.uuid4().hex[:12]}")
+    settings = settings_for(engine, f"m{uuid.uuid4().hex[:12]}")
     if settings.backend not in {"sqlite", "postgres"}:
         pytest.skip(f"{settings.backend} has no SQL schema")
     if settings.backend == "sqlite":  # a file of its own: the engine's is already migrated

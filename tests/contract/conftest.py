@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from parity.config import ParityConfig, load_app_factory, load_config
+from parity.config import ParityConfig, load_config
 from parity.contract.runner import ContractRunner
-from parity.contract.schema import load_contract
+from parity.contract.suite import contract_for
 from parity.run.backends import Backends, provision
 from parity.targets.factory import AppTargetFactory
 
@@ -70,16 +70,14 @@ FAULTS: dict[str, tuple[str, str, Rewrite]] = {
 }
 
 
-class PlantedFactory(AppTargetFactory):
+def planted_factory(base: AppTargetFactory, fault: str) -> AppTargetFactory:
     """The real sqlite backend's app with one fault wrapped around it."""
+    method, prefix, rewrite = FAULTS[fault]
 
-    def __init__(self, base: AppTargetFactory, fault: str) -> None:
-        super().__init__(base.name, base.engine, base.app_factory, base.overrides)
-        self.fault = fault
+    def build(store: Any) -> Any:
+        return RewriteMiddleware(base.binding.build_app(store), method, prefix, rewrite)
 
-    def build_app(self, namespace: str) -> Any:
-        method, prefix, rewrite = FAULTS[self.fault]
-        return RewriteMiddleware(super().build_app(namespace), method, prefix, rewrite)
+    return AppTargetFactory(base.name, base.engine, base.binding, build=build)
 
 
 @pytest.fixture(scope="session")
@@ -89,7 +87,7 @@ def config() -> ParityConfig:
 
 @pytest.fixture(scope="session")
 def backends(config: ParityConfig) -> Iterator[Backends]:
-    provisioned = provision(["memory", "sqlite"], config, config.app_overrides(0))
+    provisioned = provision(["memory", "sqlite"], config, 0)
     yield provisioned
     provisioned.close()
 
@@ -101,13 +99,13 @@ def make_runner(
     if fault is not None:
         base = factories["sqlite"]
         assert isinstance(base, AppTargetFactory)
-        factories["sqlite"] = PlantedFactory(base, fault)
-    load_app_factory(config.app)
+        factories["sqlite"] = planted_factory(base, fault)
+    assert backends.binding is not None
     return ContractRunner(
-        load_contract(),
+        contract_for(config, backends, f"t{seed}_schema"),
         factories,
         backends.reference,
-        admin_token=config.admin_token,
+        binding=backends.binding,
         examples=examples,
         seed=seed,
         namespace_prefix=f"t{seed}_{fault or 'clean'}",

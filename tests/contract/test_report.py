@@ -15,7 +15,7 @@ from parity.report.junit import render
 from parity.report.model import ReportBuilder
 from parity.run.backends import Backends
 from parity.run.context import RunContext
-from tests.contract.conftest import PlantedFactory
+from tests.contract.conftest import planted_factory
 
 
 def test_failures_land_in_report_and_junit(
@@ -27,9 +27,10 @@ def test_failures_land_in_report_and_junit(
         backends.engines,
         {
             "memory": backends.factories["memory"],
-            "sqlite": PlantedFactory(base, "undocumented-status"),
-        },  # type: ignore[arg-type]
+            "sqlite": planted_factory(base, "undocumented-status"),  # type: ignore[arg-type]
+        },
         backends.info,
+        backends.prepared,
     )
     builder = ReportBuilder()
     ctx = RunContext(

@@ -26,7 +26,7 @@ def standalone_command(url: str, token: str, max_examples: int, seed: int) -> li
     return [
         str(SCHEMATHESIS),
         "--config-file",
-        str(ROOT / "parity/contract/schemathesis.toml"),
+        str(ROOT / "reference_app/schemathesis.toml"),
         "run",
         str(ROOT / "reference_app/openapi.yaml"),
         "--url",

@@ -14,7 +14,7 @@ import pytest
 from parity.engines.dynamodb import DynamoDbEngine
 from reference_app.backends.dynamodb import DynamoDbBackend
 from reference_app.backends.dynamodb.retry import RetryPolicy
-from tests.engine_pool import engine_or_skip, fresh_namespace
+from tests.engine_pool import engine_or_skip, fresh_namespace, settings_for
 
 MOTO_ENGINES = ["dynamodb@moto", "dynamodb@moto-server"]
 
@@ -37,7 +37,7 @@ def make_backend(engine: DynamoDbEngine) -> Iterator[MakeBackend]:
 
     def factory(namespace: str | None = None, **kwargs: Any) -> DynamoDbBackend:
         kwargs.setdefault("retry", RetryPolicy(base_delay=0.005, max_delay=0.05))
-        backend = DynamoDbBackend(engine.settings(namespace or fresh_namespace()), **kwargs)
+        backend = DynamoDbBackend(settings_for(engine, namespace or fresh_namespace()), **kwargs)
         made.append(backend)
         return backend
 

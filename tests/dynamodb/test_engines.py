@@ -22,8 +22,9 @@ from parity.engines.registry import create_engine
 from reference_app.backends.dynamodb import tables
 from reference_app.backends.registry import create_backend
 from reference_app.service_layer.unit_of_work import CommitConflict, PageQuery
+from scenarios.binding import ReferenceBinding
 from tests.dynamodb.factories import user
-from tests.engine_pool import engine_or_skip
+from tests.engine_pool import engine_or_skip, settings_for
 from tests.processes import alive
 
 pytestmark = pytest.mark.dynamodb
@@ -47,7 +48,7 @@ def test_moto_server_start_stop_leaves_no_process() -> None:
     info = engine.info()
     assert info.name == "dynamodb@moto-server" and info.version
     log = Path(info.details["log"])
-    settings = engine.settings("ns1")
+    settings = settings_for(engine, "ns1")
     assert settings.endpoint_url and settings.endpoint_url.startswith("http://127.0.0.1:")
     assert settings.namespace == "ns1" and settings.table_prefix == engine.table_prefix
     create_backend(settings).check_ready()
@@ -58,9 +59,11 @@ def test_moto_server_start_stop_leaves_no_process() -> None:
 
 
 def test_moto_engine_with_sqs_transport_fills_the_settings() -> None:
-    engine = MotoEngine(transport="sqs")
+    engine = MotoEngine()
+    binding = ReferenceBinding(transport="sqs")
     try:
-        settings = engine.settings("ns")
+        binding.prepare_store(engine.store())
+        settings = binding.settings_for(engine.store("ns"))
         assert settings.transport == "sqs"
         assert settings.queue_url and settings.queue_url.endswith(".fifo")
         assert settings.event_bus_name == f"{engine.table_prefix}-bus"
@@ -80,7 +83,7 @@ def test_dynalite_reports_missing_capabilities_instead_of_crashing() -> None:
         assert "TransactWriteItems" in engine.unsupported["transactions"]
         info = engine.info()
         assert info.unsupported == engine.unsupported and info.version != "unknown"
-        backend = create_backend(engine.settings("ns"))
+        backend = create_backend(settings_for(engine, "ns"))
         backend.check_ready()  # reads and provisioning work; only commits cannot
         with backend.unit_of_work() as uow:
             assert uow.list_cards(None, PageQuery(5)) == []
@@ -121,7 +124,7 @@ def test_url_engine_uses_any_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(running, DynamoDbEngine)
     monkeypatch.setenv("PARITY_DYNAMODB_URL", str(running.endpoint_url))
     engine = UrlDynamoDbEngine()
-    create_backend(engine.settings("url-ns")).check_ready()
+    create_backend(settings_for(engine, "url-ns")).check_ready()
     assert engine.info().details["endpoint"] == running.endpoint_url
 
 
@@ -160,9 +163,11 @@ def test_parity_mode_steers_a_real_sqs_transport() -> None:
     from reference_app.bootstrap import create_app
     from reference_app.transports.controlled import ControlledTransport
 
-    engine = MotoEngine(transport="sqs")
+    engine = MotoEngine()
+    binding = ReferenceBinding(transport="sqs")
     try:
-        settings = engine.settings("steer", parity_mode=True, secret="s", admin_token="adm")
+        binding.prepare_store(engine.store())
+        settings = binding.settings_for(engine.store("steer"), secret="s", admin_token="adm")
         app = create_app(settings)
         assert isinstance(app.state.container.transport, ControlledTransport)
         client = TestClient(app)

@@ -23,6 +23,7 @@ from parity.engines.registry import create_engine
 from reference_app.backends.postgres import PostgresBackend, shared_pool
 from reference_app.backends.registry import create_backend
 from reference_app.service_layer.unit_of_work import BackendUnavailable, PageQuery
+from tests.engine_pool import settings_for
 from tests.processes import alive as _alive
 
 
@@ -66,7 +67,7 @@ def test_local_engine_start_then_stop_leaves_no_process_or_directory() -> None:
         assert pid is not None and tmp is not None and _alive(pid)
         info = engine.info()
         assert info.name == "postgres@local" and info.version[:2].isdigit()
-        settings = engine.settings("ns")
+        settings = settings_for(engine, "ns")
         assert settings.backend == "postgres" and settings.namespace == "ns"
         assert settings.database_url is not None and "127.0.0.1" in settings.database_url
     finally:
@@ -118,7 +119,7 @@ def test_killing_the_server_makes_readiness_fail() -> None:
         pytest.skip(reason)
     engine.start()
     try:
-        backend = create_backend(engine.settings("victim"))
+        backend = create_backend(settings_for(engine, "victim"))
         backend.check_ready()
         pid = engine.server_pid()
         assert pid is not None
@@ -139,8 +140,8 @@ def test_killing_the_server_makes_readiness_fail() -> None:
 def test_namespaces_share_one_pool_and_close_does_not_kill_it(
     local: LocalPostgresEngine,
 ) -> None:
-    one = create_backend(local.settings("pool_a"))
-    two = create_backend(local.settings("pool_b"))
+    one = create_backend(settings_for(local, "pool_a"))
+    two = create_backend(settings_for(local, "pool_b"))
     assert isinstance(one, PostgresBackend) and isinstance(two, PostgresBackend)
     assert one.db._pool is two.db._pool is shared_pool(local.url or "")  # type: ignore[attr-defined]
     one.close()
@@ -150,10 +151,10 @@ def test_namespaces_share_one_pool_and_close_does_not_kill_it(
 
 
 def test_creating_a_namespace_is_cheap(local: LocalPostgresEngine) -> None:
-    create_backend(local.settings("warm_up"))
+    create_backend(settings_for(local, "warm_up"))
     started = time.perf_counter()
     for i in range(5):
-        create_backend(local.settings(f"cheap_{i}"))
+        create_backend(settings_for(local, f"cheap_{i}"))
     per_namespace = (time.perf_counter() - started) / 5
     assert per_namespace < 0.5, f"{per_namespace * 1000:.0f} ms per namespace"
 
@@ -161,7 +162,7 @@ def test_creating_a_namespace_is_cheap(local: LocalPostgresEngine) -> None:
 def test_ids_and_subjects_sort_in_code_point_order_on_any_server(
     local: LocalPostgresEngine,
 ) -> None:
-    backend = create_backend(local.settings("collation"))
+    backend = create_backend(settings_for(local, "collation"))
     assert isinstance(backend, PostgresBackend)
     rows = backend.db.query(
         "SELECT table_name, column_name, collation_name FROM information_schema.columns "
@@ -201,14 +202,18 @@ def test_url_engine_runs_on_a_server_and_drops_its_schemas(
     engine = UrlPostgresEngine()
     assert engine.probe() is None
     engine.start()
-    backend = create_backend(engine.settings("borrowed"))
+    backend = create_backend(settings_for(engine, "borrowed"))
     assert isinstance(backend, PostgresBackend)
     assert engine.info().version == local.info().version
-    schema = backend.ns_ident
-    engine.stop()
-    probe = create_backend(local.settings("observer"))
+    isolated = engine.isolated("borrowed_example")  # a schema of its own, in the URL
+    schema = isolated.option("schema")
+    assert isolated.url and "search_path" in isolated.url
+    probe = create_backend(settings_for(local, "observer"))
     assert isinstance(probe, PostgresBackend)
-    assert probe.db.query("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)) == []
+    present = "SELECT 1 FROM pg_namespace WHERE nspname = %s"
+    assert probe.db.query(present, (schema,)) != []
+    engine.stop()  # a borrowed server is left as it was found
+    assert probe.db.query(present, (schema,)) == []
 
 
 def test_docker_engine_probe_gives_a_reason_without_docker() -> None:

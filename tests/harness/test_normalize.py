@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import json
+
 from parity.diff import DiffOptions, Normalizer, compare
 from parity.targets.base import Response
 
 ID1 = "card_01KDVDNA00C42657VFQVC2R1YG"
 ID2 = "card_01KDVDNA00C42657VFQVC2R1YH"
+OTHER_A = "card_01KDVDNA00C42657VFQVC2R1ZA"
+OTHER_B = "card_01KDVDNA00C42657VFQVC2R1ZB"
 
 
 def _resp(body: bytes, **headers: str) -> Response:
@@ -77,3 +81,190 @@ def test_non_json_bodies_are_compared_as_normalised_text() -> None:
     norm = Normalizer()
     out = norm.response(Response(500, {"content-type": "text/plain"}, f"boom {ID1}".encode()))
     assert out["body"] == "boom <id:1>"
+
+
+# configurable normalisation: integer ids --------------------------------------------
+
+INTS = DiffOptions(ids=("integer",))
+
+
+def _json(body: object, status: int = 200, **headers: str) -> Response:
+    return Response(
+        status, {"content-type": "application/json", **headers}, json.dumps(body).encode()
+    )
+
+
+def test_integer_ids_counted_from_different_starts_compare_equal() -> None:
+    a, b = Normalizer(INTS), Normalizer(INTS)
+    for raw_a, raw_b in ((1, 1000), (2, 1001)):
+        left = a.response(_json({"id": raw_a, "owner_id": 7}, 201, location=f"/notes/{raw_a}"))
+        right = b.response(
+            _json({"id": raw_b, "owner_id": 70}, 201, location=f"http://b:1/notes/{raw_b}")
+        )
+        assert compare(left, right) == []
+    assert left["body"] == {"id": "<id:3>", "owner_id": "<id:2>"}
+    assert left["headers"]["location"] == "/notes/<id:3>"
+
+
+def test_integers_outside_id_keys_are_values_not_ids() -> None:
+    a, b = Normalizer(INTS), Normalizer(INTS)
+    a.value({"id": 1})
+    b.value({"id": 1000})
+    # an amount equal to an id stays an amount, on both sides, in JSON and in text
+    assert a.value({"amount": 1, "count": 1, "n": [1], "ok": True}) == {
+        "amount": 1,
+        "count": 1,
+        "n": [1],
+        "ok": True,
+    }
+    assert a.value({"detail": "1 note", "page": "/pages/2"}) == {
+        "detail": "1 note",
+        "page": "/pages/2",
+    }
+    assert b.value({"id": True}) == {"id": True}
+
+
+def test_integer_reference_goes_back_as_each_backends_own_int_in_body_and_path() -> None:
+    ref, other = Normalizer(INTS), Normalizer(INTS)
+    ref.value({"id": 3})
+    other.value({"id": 1003})
+    request = ref.request("PATCH", "/notes/3/tags?note_id=3&limit=3", json={"parent_id": 3})
+    assert request.path == "/notes/<id:1>/tags?note_id=<id:1>&limit=3"
+    assert request.json == {"parent_id": "<id:1>"}
+    method, path, _, body = other.raw_request(request, fallback=ref)
+    assert (method, path) == ("PATCH", "/notes/1003/tags?note_id=1003&limit=3")
+    assert body == {"parent_id": 1003} and type(body["parent_id"]) is int
+    assert ref.raw_request(request)[3] == {"parent_id": 3}
+
+
+def test_unseen_integer_in_a_path_stays_and_a_made_up_one_keeps_its_type() -> None:
+    ref, other = Normalizer(INTS), Normalizer(INTS)
+    request = ref.request("POST", "/notes/7", json={"parent_id": 99})
+    assert request.path == "/notes/7"  # never shown as an id: maybe not one
+    _, path, _, body = other.raw_request(request, fallback=ref)
+    assert path == "/notes/7"
+    assert body == {"parent_id": 99} and type(body["parent_id"]) is int
+
+
+def test_digit_string_ids_stay_strings() -> None:
+    ref, other = Normalizer(INTS), Normalizer(INTS)
+    ref.value({"data": {"type": "notes", "id": "3"}})
+    other.value({"data": {"type": "notes", "id": "1003"}})
+    request = ref.request("POST", "/x", json={"note_id": "3"})
+    assert other.raw_request(request, fallback=ref)[3] == {"note_id": "1003"}
+
+
+def test_id_reuse_after_delete_compares_equal() -> None:
+    """SQLite hands a deleted highest row number to the next insert; PostgreSQL never."""
+    sqlite, pg = Normalizer(INTS), Normalizer(INTS)
+    assert sqlite.value({"id": 1}) == pg.value({"id": 1000}) == {"id": "<id:1>"}
+    sqlite.value({"id": 2})
+    pg.value({"id": 1001})
+    delete = sqlite.request("DELETE", "/notes/2")
+    assert sqlite.raw_request(delete)[1] == "/notes/2"
+    assert pg.raw_request(delete, fallback=sqlite)[1] == "/notes/1001"
+    created_s, created_p = sqlite.value({"id": 2}), pg.value({"id": 1002})
+    assert created_s == created_p == {"id": "<id:3>"}
+    assert sqlite.value([{"id": 1}, {"id": 2}]) == pg.value([{"id": 1000}, {"id": 1002}])
+    # the scenario's raw 2 now means the new note on every backend
+    get = sqlite.request("GET", "/notes/2")
+    assert get.path == "/notes/<id:3>"
+    assert pg.raw_request(get, fallback=sqlite)[1] == "/notes/1002"
+
+
+def test_id_keys_are_configurable_globs() -> None:
+    norm = Normalizer(DiffOptions(ids=("integer",), id_keys=("pk", "*_ids")))
+    assert norm.value({"pk": 5, "tag_ids": [5, 6], "id": 5, "owner_id": 6}) == {
+        "pk": "<id:1>",
+        "tag_ids": ["<id:1>", "<id:2>"],
+        "id": 5,
+        "owner_id": 6,
+    }
+
+
+# configurable normalisation: text presets -------------------------------------------
+
+UUID_A = "0F8FAD5B-D9CB-469F-A165-70867728950E"
+ULID_A = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+
+
+def test_presets_choose_what_text_is_an_id() -> None:
+    ulid = Normalizer(DiffOptions(ids=("ulid",)))
+    assert ulid.text(f"/v1/x/{ULID_A} and {ID1}") == f"/v1/x/<id:1> and {ID1}"
+    uuid = Normalizer(DiffOptions(ids=("uuid",)))
+    assert uuid.text(f"{UUID_A.lower()} {UUID_A}") == "<id:1> <id:2>"
+    assert Normalizer(DiffOptions(ids=())).text(f"{ID1} {UUID_A}") == f"{ID1} {UUID_A}"
+    # today's default is unchanged: prefixed ULIDs and UUIDs, bare ULIDs are not ids
+    default = Normalizer()
+    assert default.text(f"{ID1} {ULID_A} {UUID_A}") == f"<id:1> {ULID_A} <id:2>"
+
+
+def test_custom_regex_ids_never_rewrite_references() -> None:
+    norm = Normalizer(DiffOptions(ids=(r"re:\bord-\d{4}\b", r"re:\d+")))
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
+    assert norm.text(f"ord-1234 then 77, {jwt}") == "<id:1> then <id:2>, <token:1>"
+    assert norm.text("ord-1234 <id:2>") == "<id:1> <id:2>"
+
+
+# configurable normalisation: ignored and unordered paths ----------------------------
+
+
+def test_ignored_paths_are_marked_and_never_compared() -> None:
+    options = DiffOptions(ignore_paths=("body.items[*].updated_at", "headers.etag", "body.x"))
+    a, b = Normalizer(options), Normalizer(options)
+    left = a.response(
+        _json(
+            {"items": [{"v": 1, "updated_at": "2026-01-01T00:00:00Z"}], "x": 1},
+            etag='"1"',
+        )
+    )
+    right = b.response(_json({"items": [{"v": 1, "updated_at": None}]}, etag='"2"'))
+    assert left["body"] == {"items": [{"v": 1, "updated_at": "<ignored>"}], "x": "<ignored>"}
+    assert left["headers"]["etag"] == right["headers"]["etag"] == "<ignored>"
+    assert compare(left, right, ignore=options.ignore_paths) == []
+    assert compare(left, right) != []  # the marker is in the form; compare skips the path
+    # an ignored timestamp does not take a reference number: the next one agrees
+    assert a.text("2026-02-02T00:00:00Z") == b.text("2026-03-03T00:00:00Z") == "<ts:1>"
+
+
+def test_unordered_lists_compare_as_multisets() -> None:
+    options = DiffOptions(unordered_paths=("body.tags", "body.items"))
+    a, b = Normalizer(options), Normalizer(options)
+    left = a.response(_json({"tags": ["x", "y", "y"], "order": [1, 2]}))
+    right = b.response(_json({"tags": ["y", "x", "y"], "order": [1, 2]}))
+    assert compare(left, right) == []
+    assert (
+        compare(
+            a.response(_json({"tags": ["x", "y", "y"]})),
+            b.response(_json({"tags": ["x", "x", "y"]})),
+        )
+        != []
+    )
+    assert compare(a.response(_json({"order": [1, 2]})), b.response(_json({"order": [2, 1]})))
+
+
+def test_references_first_seen_in_an_unordered_list_do_not_depend_on_its_order() -> None:
+    options = DiffOptions(unordered_paths=("body.items",))
+    ref, other = Normalizer(options), Normalizer(options)
+    left = ref.response(_json({"items": [{"id": ID1, "name": "a"}, {"id": ID2, "name": "b"}]}))
+    right = other.response(
+        _json({"items": [{"id": OTHER_B, "name": "b"}, {"id": OTHER_A, "name": "a"}]})
+    )
+    assert compare(left, right) == []
+    # and "get a" reaches a on the other backend too
+    _, path, _, _ = other.raw_request(ref.request("GET", f"/v1/cards/{ID1}"), fallback=ref)
+    assert path == f"/v1/cards/{OTHER_A}"
+
+
+def test_unordered_lists_of_known_ids_and_nested_ignores() -> None:
+    options = DiffOptions(unordered_paths=("body",), ignore_paths=("body[*].at",))
+    ref, other = Normalizer(options), Normalizer(options)
+    ref.value([ID1, ID2])
+    other.value([OTHER_A, OTHER_B])
+    left = ref.response(_json([{"id": ID2, "at": 1}, {"id": ID1, "at": 2}]))
+    right = other.response(_json([{"id": OTHER_A, "at": 3}, {"id": OTHER_B, "at": 4}]))
+    assert left == right
+    assert left["body"] == [
+        {"at": "<ignored>", "id": "<id:1>"},
+        {"at": "<ignored>", "id": "<id:2>"},
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,8 @@ def _pytest(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         text=True,
         cwd=cwd,
         timeout=300,
+        # the inner pytest is not an xdist worker, even when this test runs in one
+        env={k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")},
     )
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from parity.config import load_config
-from parity.selftest.faults import CORE_FAULTS
 from parity.selftest.runner import MAX_STEPS, check_fault
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,6 +17,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: quick enough for every test run; the others take minutes on 2 cores (slow marker)
 QUICK = ("wrong-status", "lost-update")
+#: the reference app's core faults (scenarios/faults.py)
+CORE_FAULTS = ("lost-update", "expired-key", "outbox-gap", "pagination-skip", "wrong-status")
+CORE_FAULTS += ("rounding",)
 
 
 @pytest.mark.parametrize(

@@ -34,8 +34,7 @@ class Runner:
 
     def __init__(self, names: list[str]) -> None:
         self.config = load_config(start=ROOT)
-        self.overrides = self.config.app_overrides(0)
-        self.backends: Backends = provision(names, self.config, self.overrides)
+        self.backends: Backends = provision(names, self.config, 0)
 
     def run(
         self,
@@ -50,7 +49,6 @@ class Runner:
             self.backends.reference,
             namespace_prefix=label,
             engines=self.backends.info,
-            app_overrides=self.overrides,
             seed=seed,
         )
         try:
@@ -77,8 +75,6 @@ def runner_for() -> Iterator[object]:
 
     def get(fault: str) -> Runner:
         if fault not in made:
-            import parity.selftest.faults  # noqa: F401  (registers fault engines)
-
             made[fault] = Runner(["memory", f"fault:{fault}"])
         return made[fault]
 

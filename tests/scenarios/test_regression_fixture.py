@@ -11,9 +11,9 @@ from tests.processes import parity_command
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures/regressions/interleaved-lost-update.json"
 
 
-def _replay(backends: str) -> subprocess.CompletedProcess[str]:
+def _replay(backends: str, *flags: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        parity_command("replay", str(FIXTURE), "--backends", backends),
+        parity_command("replay", str(FIXTURE), "--backends", backends, *flags),
         capture_output=True,
         text=True,
         timeout=120,
@@ -21,9 +21,17 @@ def _replay(backends: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_fixture_passes_on_healthy_backends() -> None:
-    result = _replay("memory,sqlite")
+    result = _replay("memory,sqlite", "--without-diverged")
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "replaying without fault:interleaved-lost-update" in result.stdout
     assert "no divergence: 8 step(s)" in result.stdout
+
+
+def test_dropping_the_diverged_backend_is_refused() -> None:
+    result = _replay("memory,sqlite")
+    assert result.returncode == 2
+    assert "leaves out fault:interleaved-lost-update" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_fixture_reproduces_the_divergence_on_the_fault() -> None:

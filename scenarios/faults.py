@@ -16,11 +16,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import Any
 
-from parity.engines.embedded import MemoryEngine
-from parity.engines.registry import ENGINES
+from parity import AppBinding, Store, register_fault
 from reference_app.backends.registry import create_backend
+from reference_app.bootstrap import create_app
 from reference_app.domain.model import (
     Card,
     CardRequest,
@@ -39,7 +39,7 @@ from reference_app.service_layer.unit_of_work import (
     UnitOfWork,
     Update,
 )
-from reference_app.settings import Settings
+from scenarios.binding import ReferenceBinding
 
 
 class WrappedUnitOfWork(UnitOfWork):
@@ -197,84 +197,46 @@ class WrongStatusMiddleware:
         await self.app(scope, receive, patched)
 
 
-class FaultEngine(MemoryEngine):
-    """The memory engine with one planted fault; subclasses set ``fault``."""
+def _fault(
+    name: str,
+    description: str,
+    *,
+    uow: type[WrappedUnitOfWork] | None = None,
+    middleware: Callable[[Any], Any] | None = None,
+    scenarios: tuple[str, ...] = (),
+    core: bool = False,
+) -> str:
+    """Register ``fault:<name>``: the reference app on a memory store, with ``uow``
+    wrapping its unit of work and/or ``middleware`` wrapping the app."""
 
-    fault: ClassVar[str]
-    description: ClassVar[str]
-    #: the scenarios that must catch this fault (empty: every registered scenario);
-    #: selftest runs only these, so adding scenarios does not slow every fault down
-    scenarios: ClassVar[tuple[str, ...]] = ()
-    uow: ClassVar[type[WrappedUnitOfWork] | None] = None
-    middleware: ClassVar[Callable[[Any], Any] | None] = None
-
-    def build_app(self, factory: Callable[..., Any], settings: Settings) -> Any:
-        from reference_app.bootstrap import create_app
-
-        if self.uow is not None:
-            app = create_app(settings, backend=FaultyBackend(create_backend(settings), self.uow))
+    def build(binding: AppBinding, store: Store) -> Any:
+        assert isinstance(binding, ReferenceBinding)
+        settings = binding.settings_for(store)
+        if uow is not None:
+            app = create_app(settings, backend=FaultyBackend(create_backend(settings), uow))
         else:
             app = create_app(settings)
-        return type(self).middleware(app) if type(self).middleware is not None else app  # type: ignore[misc]
+        return middleware(app) if middleware is not None else app
 
-
-def _fault(name: str, description: str, **attrs: Any) -> type[FaultEngine]:
-    cls: type[FaultEngine] = type(
-        f"Fault_{name.replace('-', '_')}",
-        (FaultEngine,),
-        {"name": f"fault:{name}", "fault": name, "description": description, **attrs},
-    )
-    globals()[cls.__name__] = cls
-    ENGINES[cls.name] = f"{__name__}:{cls.__name__}"
-    return cls
+    register_fault(name, description, build, scenarios=scenarios, core=core)
+    return name
 
 
 LEDGER = ("ledger",)
-#: the six core faults (the ledger scenario must catch each); other modules add theirs
-CORE_FAULTS = (
-    "lost-update",
-    "expired-key",
-    "outbox-gap",
-    "pagination-skip",
-    "wrong-status",
-    "rounding",
-)
-FAULTS: dict[str, type[FaultEngine]] = {
-    cls.fault: cls
-    for cls in (
-        _fault(
-            "lost-update",
-            "stale card read + unconditional write",
-            uow=LostUpdateUoW,
-            scenarios=LEDGER,
-        ),
-        _fault(
-            "expired-key",
-            "idempotency key honoured after its TTL",
-            uow=ExpiredKeyUoW,
-            scenarios=LEDGER,
-        ),
-        _fault("outbox-gap", "outbox sequence skips a number", uow=OutboxGapUoW, scenarios=LEDGER),
-        _fault(
-            "pagination-skip",
-            "first row of later pages dropped",
-            uow=PaginationSkipUoW,
-            scenarios=LEDGER,
-        ),
-        _fault(
-            "wrong-status",
-            "200 instead of 201 for a new transaction",
-            middleware=WrongStatusMiddleware,
-            scenarios=LEDGER,
-        ),
-        _fault(
-            "rounding",
-            "balance round-tripped through float dollars",
-            uow=RoundingUoW,
-            scenarios=LEDGER,
-        ),
-    )
-}
+# The six core faults: the ledger scenario must catch each.
+for _name, _description, _kwargs in (
+    ("lost-update", "stale card read + unconditional write", {"uow": LostUpdateUoW}),
+    ("expired-key", "idempotency key honoured after its TTL", {"uow": ExpiredKeyUoW}),
+    ("outbox-gap", "outbox sequence skips a number", {"uow": OutboxGapUoW}),
+    ("pagination-skip", "first row of later pages dropped", {"uow": PaginationSkipUoW}),
+    (
+        "wrong-status",
+        "200 instead of 201 for a new transaction",
+        {"middleware": WrongStatusMiddleware},
+    ),
+    ("rounding", "balance round-tripped through float dollars", {"uow": RoundingUoW}),
+):
+    _fault(_name, _description, scenarios=LEDGER, core=True, **_kwargs)  # type: ignore[arg-type]
 
-# The scenario-specific faults (concurrency, idempotency, outbox) register themselves here.
-from parity.selftest import scenario_faults as _scenario_faults  # noqa: E402, F401
+# The scenario-specific faults (concurrency, idempotency, outbox) register themselves.
+from scenarios import scenario_faults as _scenario_faults  # noqa: E402, F401

@@ -15,8 +15,8 @@ the rule family built for it — so each proves that family is worth its running
 - ``outbox-delete-early`` — the relay's row is removed from the outbox when it is taken
   for delivery, before the publish succeeded: a failed publish loses the event.
 
-They wrap the memory backend's unit of work (see :mod:`parity.selftest.faults`) and are
-registered there, so ``parity selftest`` and ``--backends fault:<name>`` know them.
+They wrap the memory backend's unit of work (see :mod:`scenarios.faults`) and are
+registered the same way, so ``parity selftest`` and ``--backends fault:<name>`` know them.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
-from parity.selftest.faults import FAULTS, WrappedUnitOfWork, _fault
 from reference_app.domain.model import Card, DeliveryStatus, IdempotencyRecord, OutboxEvent
 from reference_app.service_layer.unit_of_work import Change, Insert, PageQuery, Update
+from scenarios.faults import WrappedUnitOfWork, _fault
 
 
 class UnconditionalCardWriteUoW(WrappedUnitOfWork):
@@ -82,33 +82,27 @@ class DeleteBeforePublishUoW(WrappedUnitOfWork):
         super().update_delivery(event, expected)
 
 
-SCENARIO_FAULTS = {
-    cls.fault: cls
-    for cls in (
-        _fault(
-            "interleaved-lost-update",
-            "card write without its version condition",
-            uow=UnconditionalCardWriteUoW,
-            scenarios=("concurrency",),
-        ),
-        _fault(
-            "ttl-boundary",
-            "idempotency key honoured at exactly its expiry",
-            uow=TtlBoundaryUoW,
-            scenarios=("idempotency",),
-        ),
-        _fault(
-            "outbox-retry-reorder",
-            "pending events ordered by due time after a retry",
-            uow=DueFirstOutboxUoW,
-            scenarios=("outbox",),
-        ),
-        _fault(
-            "outbox-delete-early",
-            "outbox row gone before its publish succeeded",
-            uow=DeleteBeforePublishUoW,
-            scenarios=("outbox",),
-        ),
-    )
-}
-FAULTS.update(SCENARIO_FAULTS)
+_fault(
+    "interleaved-lost-update",
+    "card write without its version condition",
+    uow=UnconditionalCardWriteUoW,
+    scenarios=("concurrency",),
+)
+_fault(
+    "ttl-boundary",
+    "idempotency key honoured at exactly its expiry",
+    uow=TtlBoundaryUoW,
+    scenarios=("idempotency",),
+)
+_fault(
+    "outbox-retry-reorder",
+    "pending events ordered by due time after a retry",
+    uow=DueFirstOutboxUoW,
+    scenarios=("outbox",),
+)
+_fault(
+    "outbox-delete-early",
+    "outbox row gone before its publish succeeded",
+    uow=DeleteBeforePublishUoW,
+    scenarios=("outbox",),
+)

@@ -1,0 +1,112 @@
+"""Planted faults: an app's own bugs, registered so ``parity selftest`` can prove its
+scenarios catch them.
+
+A fault is a way to build a *wrong* app on a real engine's store: wrap the app's storage
+adapter, add a middleware that bends a status code. The app's project registers its
+faults with :func:`register_fault` in the module named by ``[tool.parity] selftest``;
+each becomes an engine ``fault:<name>`` (the base engine's store, the fault's app), so
+``parity run --backends memory,fault:lost-update`` and ``parity selftest`` use it like
+any other backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from parity.binding import AppBinding, ASGIApp, Store
+from parity.engines.base import Engine, EngineInfo
+from parity.engines.registry import create_engine, register_engine
+
+PREFIX = "fault:"
+#: builds the faulty app: (the app's binding, the store) -> ASGI app
+FaultBuilder = Callable[[AppBinding, Store], ASGIApp]
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    description: str
+    build_app: FaultBuilder
+    #: the scenarios that must catch it (empty: every scenario); selftest runs only these
+    scenarios: tuple[str, ...] = ()
+    #: the engine whose store the faulty app runs on
+    base: str = "memory"
+    #: listed first by ``parity selftest`` (the app's core faults)
+    core: bool = False
+
+    @property
+    def engine_name(self) -> str:
+        return PREFIX + self.name
+
+
+FAULTS: dict[str, Fault] = {}
+
+
+class FaultEngine(Engine):
+    """A base engine whose apps carry one planted fault (everything else delegated)."""
+
+    fault: ClassVar[Fault]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.base = create_engine(self.fault.base)
+        self.kind = self.base.kind  # type: ignore[misc]
+        self.in_process = self.base.in_process  # type: ignore[misc]
+
+    def probe(self) -> str | None:
+        return self.base.probe()
+
+    def start(self) -> None:
+        self.base.seed = self.seed
+        self.base.start()
+
+    def stop(self) -> None:
+        self.base.stop()
+
+    def store(self, namespace: str = "") -> Store:
+        return self._relabel(self.base.store(namespace))
+
+    def isolated(self, namespace: str) -> Store:
+        return self._relabel(self.base.isolated(namespace))
+
+    def discard(self, store: Store) -> None:
+        self.base.discard(store)
+
+    def _relabel(self, store: Store) -> Store:
+        return store.with_namespace(store.namespace, engine=self.name, seed=self.seed)
+
+    def info(self) -> EngineInfo:
+        base = self.base.info()
+        details: dict[str, Any] = {**base.details, "fault": self.fault.description}
+        return EngineInfo(self.name, base.kind, base.version, details, base.unsupported)
+
+
+def register_fault(
+    name: str,
+    description: str,
+    build_app: FaultBuilder,
+    *,
+    scenarios: tuple[str, ...] = (),
+    base: str = "memory",
+    core: bool = False,
+) -> Fault:
+    """Register a planted fault as the engine ``fault:<name>``."""
+    fault = Fault(name, description, build_app, tuple(scenarios), base, core)
+    FAULTS[name] = fault
+    engine = type(
+        f"FaultEngine_{name.replace('-', '_')}",
+        (FaultEngine,),
+        {"name": fault.engine_name, "fault": fault},
+    )
+    register_engine(fault.engine_name, engine)
+    return fault
+
+
+def fault_builder(engine: Engine, binding: AppBinding) -> Callable[[Store], ASGIApp] | None:
+    """How a fault engine's apps are built (``None`` for ordinary engines)."""
+    if not isinstance(engine, FaultEngine):
+        return None
+    fault = engine.fault
+    return lambda store: fault.build_app(binding, store)
