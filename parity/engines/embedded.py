@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import sqlite3
@@ -33,9 +34,20 @@ class MemoryEngine(Engine):
         return EngineInfo(self.name, self.kind, "builtin")
 
 
+def scratch_dir() -> str | None:
+    """Where throwaway database files go: RAM (``/dev/shm``) when the machine has it.
+
+    Why: the data lives for one run, and a SQLite commit on disk waits for fsync —
+    measured here 6.2 ms a commit in /tmp vs 0.09 ms in /dev/shm — so an app that
+    commits per request (most do) would be timed by the disk, not by its own code.
+    """
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
+
+
 class SqliteEngine(Engine):
-    """A temp dir of SQLite files: one shared database (``store``), or one file per
-    example (``isolated``, removed by ``discard``)."""
+    """A temp dir of SQLite files (in RAM where possible): one shared database
+    (``store``), or one file per example (``isolated``, removed by ``discard``)."""
 
     name = "sqlite"
     kind = "sqlite"
@@ -51,7 +63,7 @@ class SqliteEngine(Engine):
     def start(self) -> None:
         super().start()
         if self._dir is None:
-            self._dir = Path(tempfile.mkdtemp(prefix="parity-sqlite-"))
+            self._dir = Path(tempfile.mkdtemp(prefix="parity-sqlite-", dir=scratch_dir()))
 
     def stop(self) -> None:
         if self._dir is not None:
