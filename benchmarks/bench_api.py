@@ -23,6 +23,7 @@ from parity.engines.base import EngineUnavailable
 from parity.engines.registry import create_engine
 from parity.targets.http import free_port
 from reference_app.settings import settings_to_env
+from scenarios.binding import binding
 
 CLIENTS = 4
 REQUESTS = 400
@@ -67,7 +68,9 @@ def bench(engine_name: str) -> tuple[float, int] | str:
     except EngineUnavailable as exc:
         return exc.reason
     try:
-        settings = engine.settings("bench" + uuid.uuid4().hex[:6], relay_interval_seconds=0)
+        binding.prepare_store(engine.store())  # the reference app's tables
+        store = engine.store("bench" + uuid.uuid4().hex[:6])
+        settings = binding.store_settings(store, relay_interval_seconds=0)
         port = free_port()
         env = {**os.environ, **settings_to_env(settings), "REFERENCE_APP_PORT": str(port)}
         cmd = [sys.executable, "-m", "reference_app", "--log-level", "warning"]

@@ -42,6 +42,7 @@ from reference_app.service_layer.unit_of_work import (
     Insert,
     Update,
 )
+from scenarios.binding import binding
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -131,7 +132,9 @@ def bench(name: str, seconds: float, threads: int) -> Result:
     engine = create_engine(name)
     engine.start()
     try:
-        backend = create_backend(engine.settings(f"bench_{uuid.uuid4().hex[:8]}"))
+        binding.prepare_store(engine.store())  # the reference app's tables
+        store = engine.store(f"bench_{uuid.uuid4().hex[:8]}")
+        backend = create_backend(binding.store_settings(store))
         try:
             _run_single(backend, min(0.5, seconds), 0)  # warm-up (pools, statement caches)
             single, latencies = _run_single(backend, seconds, 1)

@@ -14,7 +14,7 @@ import time
 
 from parity.config import load_config
 from parity.contract.runner import ContractRunner
-from parity.contract.schema import load_contract
+from parity.contract.suite import contract_for
 from parity.run.backends import provision
 
 OPERATIONS = (
@@ -27,12 +27,14 @@ OPERATIONS = (
 
 def measure(names: list[str], examples: int, seed: int) -> tuple[int, float, dict[str, float]]:
     config = load_config()
-    backends = provision(names, config, config.app_overrides(seed))
+    backends = provision(names, config, seed)
+    assert backends.binding is not None
     runner = ContractRunner(
-        load_contract(),
+        contract_for(config, backends, "bench_schema"),
         backends.factories,
         backends.reference,
-        admin_token=config.admin_token,
+        binding=backends.binding,
+        options=config.diff,
         examples=examples,
         seed=seed,
         namespace_prefix="bench",

@@ -19,7 +19,6 @@ from parity.config import load_config
 from parity.lockstep.session import LockstepSession
 from parity.run.backends import provision
 from parity.run.scenario import hypothesis_run
-from parity.targets.factory import IN_PROCESS_BACKENDS
 from scenarios.ledger import LedgerScenario
 
 
@@ -32,11 +31,8 @@ def main() -> None:
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     config = load_config()
-    overrides = config.app_overrides(args.seed)
-    backends = provision(args.backends.split(","), config, overrides)
-    session = LockstepSession(
-        backends.factories, backends.reference, app_overrides=overrides, seed=args.seed
-    )
+    backends = provision(args.backends.split(","), config, args.seed)
+    session = LockstepSession(backends.factories, backends.reference, seed=args.seed)
     try:
         started = time.perf_counter()
         error = hypothesis_run(LedgerScenario.bind(session), args.examples, args.steps, args.seed)
@@ -47,9 +43,7 @@ def main() -> None:
     if error is not None:
         raise SystemExit(f"the scenario failed, numbers would be meaningless: {error}")
     stats = session.stats
-    concurrent = any(
-        engine.backend not in IN_PROCESS_BACKENDS for engine in backends.engines.values()
-    )
+    concurrent = any(not engine.in_process for engine in backends.engines.values())
     inside = stats.critical_seconds if concurrent else sum(stats.backend_seconds.values())
     per_call = {b: s / max(stats.steps, 1) * 1000 for b, s in stats.backend_seconds.items()}
     print(f"backends            {', '.join(backends.names)}")
