@@ -181,3 +181,29 @@ def test_third_party_engines_register_through_config(tmp_path: Path) -> None:
     result = run("run", "--backends", "sqlite,flat", "--examples", "5", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "flat" not in ENGINES  # registered in the child process only
+
+
+def test_installed_packages_register_engines_by_entry_point(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from importlib import metadata
+
+    import parity.engines.registry as registry
+
+    point = metadata.EntryPoint(
+        name="plugged", value="parity.engines.embedded:MemoryEngine", group="parity.engines"
+    )
+    monkeypatch.setattr(registry, "_entry_points_loaded", False)
+    monkeypatch.setattr(
+        registry.metadata,
+        "entry_points",
+        lambda group: [point] if group == registry.ENTRY_POINT_GROUP else [],
+    )
+    monkeypatch.setitem(registry.ENGINES, "memory", registry.ENGINES["memory"])
+    try:
+        assert registry.engine_class("plugged").__name__ == "MemoryEngine"
+        assert "plugged" in registry.known_names()
+        with pytest.raises(registry.EngineUnavailable, match="did you mean 'plugged'"):
+            registry.engine_class("pluged")
+    finally:
+        registry.ENGINES.pop("plugged", None)
