@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: quick enough for every test run; the others take minutes on 2 cores (slow marker)
 QUICK = ("wrong-status", "lost-update")
-#: the reference app's core faults (scenarios/faults.py)
+#: the reference app's core faults (scenarios/faults/__init__.py)
 CORE_FAULTS = ("lost-update", "expired-key", "outbox-gap", "pagination-skip", "wrong-status")
 CORE_FAULTS += ("rounding",)
 

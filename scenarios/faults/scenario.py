@@ -15,7 +15,7 @@ the rule family built for it — so each proves that family is worth its running
 - ``outbox-delete-early`` — the relay's row is removed from the outbox when it is taken
   for delivery, before the publish succeeded: a failed publish loses the event.
 
-They wrap the memory backend's unit of work (see :mod:`scenarios.faults`) and are
+They wrap the memory backend's unit of work (see :mod:`scenarios.faults.base`) and are
 registered the same way, so ``parity selftest`` and ``--backends fault:<name>`` know them.
 """
 
@@ -26,7 +26,7 @@ from datetime import timedelta
 
 from reference_app.domain.model import Card, DeliveryStatus, IdempotencyRecord, OutboxEvent
 from reference_app.service_layer.unit_of_work import Change, Insert, PageQuery, Update
-from scenarios.faults import WrappedUnitOfWork, _fault
+from scenarios.faults.base import WrappedUnitOfWork, plant
 
 
 class UnconditionalCardWriteUoW(WrappedUnitOfWork):
@@ -82,25 +82,25 @@ class DeleteBeforePublishUoW(WrappedUnitOfWork):
         super().update_delivery(event, expected)
 
 
-_fault(
+plant(
     "interleaved-lost-update",
     "card write without its version condition",
     uow=UnconditionalCardWriteUoW,
     scenarios=("concurrency",),
 )
-_fault(
+plant(
     "ttl-boundary",
     "idempotency key honoured at exactly its expiry",
     uow=TtlBoundaryUoW,
     scenarios=("idempotency",),
 )
-_fault(
+plant(
     "outbox-retry-reorder",
     "pending events ordered by due time after a retry",
     uow=DueFirstOutboxUoW,
     scenarios=("outbox",),
 )
-_fault(
+plant(
     "outbox-delete-early",
     "outbox row gone before its publish succeeded",
     uow=DeleteBeforePublishUoW,

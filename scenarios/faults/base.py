@@ -1,4 +1,5 @@
-"""Planted faults: real backends with one realistic bug each, registered as engines.
+"""The machinery of planted faults: a unit of work that wraps a real one, a backend that
+hands it out, and :func:`plant`, which registers one fault with Parity.
 
 Each fault wraps the memory backend's unit of work (storage faults) or the app (a
 protocol fault), because that is where such bugs live in a real migration:
@@ -197,7 +198,7 @@ class WrongStatusMiddleware:
         await self.app(scope, receive, patched)
 
 
-def _fault(
+def plant(
     name: str,
     description: str,
     *,
@@ -220,23 +221,3 @@ def _fault(
 
     register_fault(name, description, build, scenarios=scenarios, core=core)
     return name
-
-
-LEDGER = ("ledger",)
-# The six core faults: the ledger scenario must catch each.
-for _name, _description, _kwargs in (
-    ("lost-update", "stale card read + unconditional write", {"uow": LostUpdateUoW}),
-    ("expired-key", "idempotency key honoured after its TTL", {"uow": ExpiredKeyUoW}),
-    ("outbox-gap", "outbox sequence skips a number", {"uow": OutboxGapUoW}),
-    ("pagination-skip", "first row of later pages dropped", {"uow": PaginationSkipUoW}),
-    (
-        "wrong-status",
-        "200 instead of 201 for a new transaction",
-        {"middleware": WrongStatusMiddleware},
-    ),
-    ("rounding", "balance round-tripped through float dollars", {"uow": RoundingUoW}),
-):
-    _fault(_name, _description, scenarios=LEDGER, core=True, **_kwargs)  # type: ignore[arg-type]
-
-# The scenario-specific faults (concurrency, idempotency, outbox) register themselves.
-from scenarios import scenario_faults as _scenario_faults  # noqa: E402, F401
