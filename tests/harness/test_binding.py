@@ -207,3 +207,16 @@ def test_installed_packages_register_engines_by_entry_point(
             registry.engine_class("pluged")
     finally:
         registry.ENGINES.pop("plugged", None)
+
+
+def test_contract_suite_runs_on_the_apps_own_openapi(project: Path) -> None:
+    # no [tool.parity.contract]: the schema is the app's own openapi(), no auth hook
+    result = run(
+        "run", "--suite", "contract", "--backends", "sqlite,memory", "--examples", "5",
+        "--seed", "1", "--no-regressions", cwd=project,
+    )  # fmt: skip
+    report = json.loads((project / "reports" / "parity.json").read_text())
+    operations = [name for name in report["cells"] if name.startswith("contract/")]
+    assert "contract/POST /notes" in operations and "contract/GET /notes/{ident}" in operations
+    assert result.returncode in (0, 1), result.stderr  # a verdict, never a crash
+    assert "Traceback" not in result.stderr
