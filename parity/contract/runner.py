@@ -23,6 +23,7 @@ from hypothesis.errors import Unsatisfiable
 from hypothesis.stateful import get_state_machine_test
 from requests.structures import CaseInsensitiveDict
 from schemathesis import Case, GenerationMode
+from schemathesis.core.errors import NoLinksFound
 from schemathesis.core.result import Ok
 
 from parity.binding import AppBinding
@@ -58,6 +59,8 @@ class OperationResult:
     findings: list[Finding] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)  # wire lines, for determinism checks
     errors: list[str] = field(default_factory=list)
+    #: why nothing could run (e.g. a schema without links): "unsupported", not an error
+    unsupported: str = ""
 
     def failed(self, backend: str) -> list[Finding]:
         return [f for f in self.findings if f.backend == backend]
@@ -304,6 +307,8 @@ class ContractRunner:
             seed(self._seed("stateful"))(get_state_machine_test(Machine, settings=config))()
         except _Abort:
             pass
+        except NoLinksFound:
+            result.unsupported = "the schema defines no OpenAPI links to chain calls by"
         except Exception as exc:
             result.errors.append(f"stateful: {type(exc).__name__}: {str(exc)[:300]}")
         result.backend_seconds = totals

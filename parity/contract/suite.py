@@ -109,7 +109,9 @@ def report(ctx: Any, result: OperationResult) -> None:
     for backend in ctx.backends.names:
         mine = result.failed(backend)
         seconds = result.backend_seconds.get(backend, 0.0)
-        if result.errors:
+        if result.unsupported:
+            cell = CellResult("unsupported", result.unsupported, 0, 0, seconds)
+        elif result.errors:
             cell = CellResult("error", result.errors[0][:300], result.cases, result.cases, seconds)
         elif mine:
             why = ", ".join(sorted({f.check for f in mine}))

@@ -220,3 +220,5 @@ def test_contract_suite_runs_on_the_apps_own_openapi(project: Path) -> None:
     assert "contract/POST /notes" in operations and "contract/GET /notes/{ident}" in operations
     assert result.returncode in (0, 1), result.stderr  # a verdict, never a crash
     assert "Traceback" not in result.stderr
+    stateful = report["cells"]["contract/stateful (links)"]["memory"]
+    assert stateful["status"] == "unsupported" and "no OpenAPI links" in stateful["reason"]
