@@ -7,6 +7,8 @@ import argparse
 import contextlib
 import logging
 import os
+import re
+import shlex
 import signal
 import sys
 from collections.abc import Iterator, Sequence
@@ -16,7 +18,7 @@ from parity.baseline import BaselineError
 from parity.config import SUITES, ConfigError, ParityConfig, load_config
 from parity.report.model import ReportError
 from parity.run.backends import InfraError
-from parity.trace.model import TraceError
+from parity.trace.model import Trace, TraceError
 
 EXIT_PARITY, EXIT_DIVERGENCE, EXIT_INFRA = 0, 1, 2
 USER_ERRORS = (ConfigError, InfraError, TraceError, ReportError, BaselineError)
@@ -90,6 +92,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="allow --backends to leave out the backend the trace diverged on "
         "(e.g. to check a fix on another engine); said in the output",
     )
+    rep.add_argument(
+        "--emit",
+        choices=["pytest", "curl"],
+        help="instead of replaying, write the trace as a self-contained pytest file "
+        "(httpx, one base URL per backend) or a curl script",
+    )
+    rep.add_argument(
+        "--out",
+        type=Path,
+        help="the file --emit writes (default: next to the trace, test_<name>.py / <name>.sh)",
+    )
 
     sub.add_parser("backends", help="list engines and whether they run here")
 
@@ -115,6 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     selftest.add_argument("--report-dir", type=Path, help="default: <report_dir>/selftest")
     selftest.add_argument("--faults", help="comma-separated fault names (default: all)")
+    for command in (run, rep, selftest, merge):
+        # ``parity run --config x.toml`` works too (argparse wants it before the command)
+        command.add_argument(
+            "--config", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS
+        )
     return parser
 
 
@@ -158,8 +176,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     report_dir = getattr(args, "report_dir", None)
-    _capture_app_logs(Path(report_dir) if report_dir else Path("reports"))
     try:
+        if report_dir is not None:
+            from parity.run.orchestrator import check_report_dir
+
+            check_report_dir(Path(report_dir))
+        _capture_app_logs(Path(report_dir) if report_dir else Path("reports"))
         with _sigterm_interrupts():
             config = load_config(args.config)
             return _dispatch(args, config)
@@ -220,7 +242,12 @@ def _run(args: argparse.Namespace, config: ParityConfig) -> int:
     from parity.run.orchestrator import RunOptions, execute
 
     apply_profile(args, config)
-    backends = parse_backends(args.backends) if args.backends else None
+    backends = parse_backends(args.backends) if args.backends is not None else None
+    if backends:
+        check_engines(backends, config)
+    from parity.run.orchestrator import check_scenarios, suite_names
+
+    check_scenarios(config, suite_names(args.suite), _names(args.scenarios))
     if args.workers > 1:
         from parity.xdist import run_parallel
 
@@ -242,8 +269,29 @@ def _run(args: argparse.Namespace, config: ParityConfig) -> int:
     return outcome.exit_code
 
 
+def check_engines(names: list[str], config: ParityConfig) -> None:
+    """Unknown engine names are one line (with a "did you mean"), before anything starts."""
+    from parity.engines.registry import (
+        ENGINES,
+        PREFERENCES,
+        load_entry_points,
+        register_engine,
+        unknown_engine,
+    )
+    from parity.run.backends import load_faults
+
+    for name, spec in config.engines.items():
+        register_engine(name, spec)
+    load_entry_points()
+    if any(n.startswith("fault:") for n in names):
+        load_faults(config)
+    for name in names:
+        if name not in ENGINES and name not in PREFERENCES and name not in config.urls:
+            raise ConfigError(f"--backends: {name!r}: {unknown_engine(name).reason}")
+
+
 def _names(text: str | None) -> list[str] | None:
-    if not text:
+    if text is None:
         return None
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
@@ -258,7 +306,9 @@ def _replay(args: argparse.Namespace, config: ParityConfig) -> int:
     from parity.trace.store import load_trace
 
     trace = load_trace(args.trace)
-    names = parse_backends(args.backends) if args.backends else list(trace.backends)
+    if args.emit:
+        return _emit(args, trace)
+    names = parse_backends(args.backends) if args.backends is not None else list(trace.backends)
     dropped = check_replayable(trace, config, names, allow_dropped=args.without_diverged)
     if dropped:
         print(f"note: replaying without {', '.join(dropped)}, where the trace diverged")
@@ -293,6 +343,35 @@ def _replay(args: argparse.Namespace, config: ParityConfig) -> int:
     return EXIT_DIVERGENCE
 
 
+def _emit(args: argparse.Namespace, trace: Trace) -> int:
+    from parity.trace.emit import emit_curl, emit_pytest, env_var
+
+    if trace.divergent_step is None:
+        raise ConfigError(f"{args.trace}: the trace records no divergence: nothing to reproduce")
+    stem = re.sub(r"[^A-Za-z0-9_]+", "_", args.trace.stem).strip("_")
+    if args.emit == "pytest":
+        out = args.out or args.trace.with_name(f"test_{stem}.py")
+        text = emit_pytest(trace)
+    else:
+        out = args.out or args.trace.with_name(f"{stem}.sh")
+        text = emit_curl(trace)
+    if out.is_dir():
+        raise ConfigError(f"--out {out} is a directory; name a file")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    print(f"wrote {out}")
+    if args.emit == "pytest":
+        urls = " ".join(f"{env_var(b)}=http://..." for b in trace.backends)
+        print(f"run it against fresh servers: {urls} python -m pytest {shlex.quote(str(out))}")
+    else:
+        out.chmod(0o755)
+        print(f"run it against a fresh server: bash {shlex.quote(str(out))} http://127.0.0.1:8000")
+    return EXIT_PARITY
+
+
 def _backends(config: ParityConfig) -> int:
     from parity.run.backends import engine_status
 
@@ -306,7 +385,9 @@ def _backends(config: ParityConfig) -> int:
 def _merge(args: argparse.Namespace) -> int:
     from parity.report.model import RunReport, merge_reports
     from parity.report.writers import write_all
+    from parity.run.orchestrator import check_report_dir
 
+    check_report_dir(args.out, "--out")
     merged = merge_reports([RunReport.load(p) for p in args.inputs])
     written = write_all(merged, args.out)
     print(f"merged {len(args.inputs)} report(s): {', '.join(str(p) for p in written)}")

@@ -8,14 +8,21 @@ fixture is requested, and changes no test it was not asked about.
   fails the tests that use it with one line (an infrastructure error).
 - ``parity_session`` — a fresh :class:`~parity.lockstep.LockstepSession` whose namespaces
   carry the xdist worker id, so parallel workers never share data.
-- ``parity_check`` — run a lockstep machine class under Hypothesis on those backends.
+- ``parity_check`` — run a lockstep machine class under Hypothesis on those backends; a
+  divergence fails the test with the shrunk calls and the diff, saves the trace under
+  ``<report dir>/failures/`` and prints its ``parity replay`` command. App logs of the run
+  go to ``<report dir>/pytest-app.log``, not into the test's captured output.
 - ``parity_shard`` — used by ``parity run -n N``: see :mod:`parity.xdist`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import shlex
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -24,6 +31,7 @@ if TYPE_CHECKING:
     from parity.lockstep.machine import LockstepMachine
     from parity.lockstep.session import LockstepSession
     from parity.run.backends import Backends
+    from parity.trace.model import Trace
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -40,6 +48,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Hypothesis examples per parity_check (default 25)",
     )
     group.addoption("--parity-seed", type=int, default=0, help="seed for parity_check")
+    group.addoption(
+        "--parity-report-dir",
+        default=None,
+        help="where parity_check saves failure traces and app logs "
+        "(default: [tool.parity] report_dir)",
+    )
     group.addoption("--parity-shard-spec", default=None, help=argparse_hidden())
 
 
@@ -72,7 +86,9 @@ def parity_backends(request: pytest.FixtureRequest) -> Iterator[Backends]:
 def parity_session(
     parity_backends: Backends, request: pytest.FixtureRequest
 ) -> Iterator[LockstepSession]:
+    from parity.config import load_config
     from parity.lockstep.session import LockstepSession
+    from parity.run.backends import app_record
 
     label = "".join(ch for ch in request.node.name.lower() if ch.isalnum())[:20]
     session = LockstepSession(
@@ -81,31 +97,94 @@ def parity_session(
         namespace_prefix=f"t_{worker_id()}_{label}",
         engines=parity_backends.info,
         options=parity_backends.diff,
+        # what a saved trace records of the app, so `parity replay` accepts it
+        app=app_record(parity_backends, load_config(start=request.config.rootpath)),
         seed=request.config.getoption("--parity-seed"),
     )
     yield session
     session.close()
 
 
+def report_dir(config: pytest.Config) -> Path:
+    option = config.getoption("--parity-report-dir")
+    if option:
+        return Path(option)
+    from parity.config import load_config
+
+    return Path(load_config(start=config.rootpath).report_dir)
+
+
+@contextlib.contextmanager
+def app_logs_to(path: Path) -> Iterator[Path]:
+    """Every log record of the block goes to ``path`` and nowhere else: a failing
+    example's apps log each failed call, and pytest would print them all as "Captured
+    log call" under the one line that matters."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers = [handler]
+    try:
+        yield path
+    finally:
+        root.handlers = saved
+        handler.close()
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when it is below it (shorter to paste)."""
+    with contextlib.suppress(ValueError):
+        return str(path.resolve().relative_to(Path.cwd()))
+    return str(path)
+
+
+def failure_text(trace: Trace, path: Path, log: Path) -> str:
+    """What a failing ``parity_check`` prints: calls, the highlighted diff, the replay."""
+    from parity.report.repro import call_line, reproduction
+
+    step = trace.divergent_step
+    assert step is not None
+    calls = reproduction(trace)["calls"]
+    lines = [
+        f"parity divergence in {trace.scenario}: {', '.join(sorted(step.differences))} "
+        f"differ from {trace.reference} at step {step.index} of {len(trace.steps)}",
+        f"calls ({len(calls)}):",
+        *(f"  {call_line(c, trace.reference)}" for c in calls),
+        "",
+        "\n\n".join(step.rendered[b] for b in sorted(step.differences)),
+        "",
+        "replay: "
+        + shlex.join(["parity", "replay", _shown(path), "--backends", ",".join(trace.backends)]),
+        f"app logs: {shlex.quote(_shown(log))}",
+    ]
+    return "\n".join(lines)
+
+
 @pytest.fixture
 def parity_check(
     parity_session: LockstepSession, request: pytest.FixtureRequest
 ) -> Callable[..., None]:
-    """``parity_check(MachineClass, examples=None, steps=20)``: fail with the
-    side-by-side diff when a backend diverges."""
+    """``parity_check(MachineClass, examples=None, steps=20)``: fail with the shrunk
+    calls and the side-by-side diff when a backend diverges; the trace is saved and its
+    replay command printed."""
     from parity.run.scenario import hypothesis_run
+    from parity.trace.store import save_failure
 
     def check(machine: type[LockstepMachine], examples: int | None = None, steps: int = 20) -> None:
         n = examples or request.config.getoption("--parity-examples")
-        error = hypothesis_run(
-            machine.bind(parity_session), n, steps, request.config.getoption("--parity-seed")
-        )
+        directory = report_dir(request.config)
+        log = directory / "pytest-app.log"
+        with app_logs_to(log):
+            error = hypothesis_run(
+                machine.bind(parity_session), n, steps, request.config.getoption("--parity-seed")
+            )
         if error is not None:
             final = parity_session.final
-            step = final.trace.divergent_step if final else None
-            if step is not None:
-                text = "\n\n".join(step.rendered[b] for b in sorted(step.differences))
-                pytest.fail(f"parity divergence:\n{text}", pytrace=False)
+            trace = final.trace if final else None
+            if trace is not None and trace.divergent_step is not None:
+                path = save_failure(trace, directory)
+                pytest.fail(failure_text(trace, path, log), pytrace=False)
             raise error
 
     return check
@@ -123,3 +202,11 @@ def _spec(text: str) -> dict[str, Any]:
 
     data: dict[str, Any] = json.loads(text)
     return data
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every pytest process (xdist workers too) gets a watchdog: engines it starts die
+    with it even when it is killed (see :mod:`parity.reaper`)."""
+    from parity.reaper import watch
+
+    watch()

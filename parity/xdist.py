@@ -21,6 +21,7 @@ from typing import Any
 
 from parity.config import ParityConfig
 from parity.report.model import ReportError, RunReport, merge_reports
+from parity.report.repro import call_line, enrich
 from parity.report.writers import write_all
 from parity.run.backends import InfraError
 
@@ -90,12 +91,28 @@ def run_parallel(args: argparse.Namespace, config: ParityConfig, backends: list[
         raise InfraError(str(exc)) from exc
     merged.run_id = spec["run_id"]
     written = write_all(merged, report_dir)
+    reference = merged.reference
     for key, row in merged.cells.items():
-        print(f"  {key}  " + "  ".join(f"{b}: {c['status']}" for b, c in row.items()))
-    for div in merged.divergences:
-        if not div.get("known"):
-            print(div["diff"])
-            print(f"  replay: {div['replay']}")
-    verdict = {0: "parity", 1: "divergence"}.get(merged.exit_code, "error")
-    print(f"{verdict} (exit {merged.exit_code}); reports: {', '.join(str(p) for p in written)}")
+        print(
+            f"  {key}  "
+            + "  ".join(
+                f"{b}: {'reference' if b == reference and c['status'] == 'pass' else c['status']}"
+                for b, c in row.items()
+            )
+        )
+    for div in merged.failing_divergences():
+        div = enrich(div)
+        where = f"{', '.join(div['backends'])} at step {div['step']}"
+        print(f"DIVERGENCE in {div['scenario']}: {where}")
+        calls = div.get("calls") or []
+        if calls:
+            print(f"  calls ({len(calls)}):")
+            for call in calls:
+                print(f"    {call_line(call, reference)}")
+        print(div["diff"])
+        print(f"  replay: {div['replay']}")
+    print(
+        f"{merged.verdict()} (exit {merged.exit_code}); "
+        f"reports: {', '.join(str(p) for p in written)}"
+    )
     return merged.exit_code

@@ -22,6 +22,8 @@ class RunStarted:
     engines: dict[str, dict[str, Any]]
     versions: dict[str, str]
     machine: str
+    #: when the run started, ISO 8601 UTC (``2026-01-31T12:00:00Z``)
+    started_at: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,10 @@ class DivergenceFound:
     known: str | None = None  # baseline entry id when accepted
     expired: str | None = None  # baseline entry id when its acceptance expired
     paths: dict[str, list[str]] = field(default_factory=dict)
+    #: the calls up to the diverging step and the structured differences (see
+    #: :mod:`parity.report.repro`); read from ``trace_path`` when not given
+    calls: list[dict[str, Any]] | None = None
+    differences: list[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,23 @@ class ContractFailure:
 
 
 @dataclass(frozen=True)
+class Progress:
+    """Examples done so far in the running scenario (emitted periodically)."""
+
+    suite: str
+    scenario: str
+    done: int
+    total: int
+    seconds: float  # since the scenario started
+
+    def eta(self) -> float | None:
+        """Seconds left at the pace so far (``None`` before the first example)."""
+        if self.done <= 0 or self.done >= self.total:
+            return None
+        return self.seconds / self.done * (self.total - self.done)
+
+
+@dataclass(frozen=True)
 class RunFinished:
     exit_code: int
     seconds: float
@@ -105,6 +128,7 @@ Event = (
     | ScenarioFinished
     | DivergenceFound
     | ContractFailure
+    | Progress
     | RunFinished
 )
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from parity.report.model import RunReport
+from parity.report.repro import call_parts, enrich, status_text, value_text
 
 FILENAME = "index.html"
 
@@ -21,6 +23,13 @@ td.error{background:#ff8182;font-weight:600}
 pre{background:#f6f8fa;padding:.8rem;overflow-x:auto;font-size:12px;border-radius:6px}
 code{background:#f6f8fa;padding:.1rem .3rem;border-radius:4px}
 .verdict-0{color:#1a7f37} .verdict-1{color:#cf222e} .verdict-2{color:#9a6700}
+td.reference{background:#ddf4ff;color:#0969da}
+ol.calls{font:12px ui-monospace,monospace;padding-left:2.2rem} ol.calls li{margin:.1rem 0}
+ol.calls li.diverged{background:#ffebe9;font-weight:600}
+.hdr{color:#57606a} .st{color:#57606a} .body{color:#0550ae}
+del.exp{background:#dafbe1;color:#116329;text-decoration:none;padding:0 .2rem}
+ins.act{background:#ffebe9;color:#a40e26;text-decoration:none;padding:0 .2rem}
+pre .chg{background:#ffebe9;color:#a40e26;display:inline-block;min-width:100%}
 """
 
 
@@ -38,6 +47,8 @@ def _matrix(report: RunReport) -> str:
                 tds.append("<td></td>")
                 continue
             status = cell["status"]
+            if backend == report.reference and status == "pass":
+                status = "reference"
             label = escape(status)
             if cell.get("divergence"):
                 label = f'<a href="#{escape(cell["divergence"])}">{label}</a>'
@@ -81,20 +92,84 @@ def _engines(report: RunReport) -> str:
     )
 
 
+def _calls(div: dict[str, Any], reference: str) -> str:
+    """The shrunk sequence of calls, the diverging one marked."""
+    items = []
+    for call in div.get("calls") or []:
+        request, body, headers = call_parts(call)
+        cls = ' class="diverged"' if call.get("diverged") else ""
+        items.append(
+            f'<li value="{call["index"]}"{cls}>{escape(request)}'
+            + (f' <span class="body">{escape(body)}</span>' if body else "")
+            + (f' <span class="hdr">[{escape(headers)}]</span>' if headers else "")
+            + f' <span class="st">&rarr; {escape(status_text(call, reference))}</span></li>'
+        )
+    if not items:
+        return ""
+    return f'<h4>Calls ({len(items)})</h4><ol class="calls" start="0">{"".join(items)}</ol>'
+
+
+def _differences(div: dict[str, Any], reference: str) -> str:
+    rows = "".join(
+        f"<tr><td>{escape(d['backend'])}</td><td><code>{escape(d['path'])}</code></td>"
+        f'<td><del class="exp">{escape(value_text(d["expected"]))}</del></td>'
+        f'<td><ins class="act">{escape(value_text(d["actual"]))}</ins></td></tr>'
+        for d in div.get("differences") or []
+    )
+    if not rows:
+        return ""
+    return (
+        f'<table class="differences"><tr><th>backend</th><th>path</th>'
+        f"<th>{escape(reference)} (reference)</th><th>backend answered</th></tr>{rows}</table>"
+    )
+
+
+def highlight_diff(text: str) -> str:
+    """The side-by-side diff, escaped, with the differing (``!``) lines marked."""
+    out = []
+    for line in text.splitlines():
+        if line.startswith("!"):
+            out.append(f'<span class="chg">{escape(line)}</span>')
+        else:
+            out.append(escape(line))
+    return "\n".join(out)
+
+
 def _divergences(report: RunReport) -> str:
     if not report.divergences:
         return "<p>No divergences.</p>"
     parts = []
-    for div in report.divergences:
+    for div in map(enrich, report.divergences):
         tag = " (known: " + escape(div["known"]) + ")" if div.get("known") else ""
         parts.append(
             f'<section id="{escape(div["id"])}"><h3>{escape(div["scenario"])}: '
             f"{escape(', '.join(div['backends']))} at step {div['step']} "
             f"of {div['steps']}{tag}</h3>"
             f"<p>Replay: <code>{escape(div['replay'])}</code></p>"
-            f"<pre>{escape(div['diff'])}</pre></section>"
+            f"{_calls(div, report.reference)}"
+            f"<h4>Step {div['step']}: what differs</h4>"
+            f"{_differences(div, report.reference)}"
+            f"<pre>{highlight_diff(div['diff'])}</pre></section>"
         )
     return "".join(parts)
+
+
+def _runs(report: RunReport) -> str:
+    """Every run a (merged) report is made of: seed, machines, date."""
+    runs = report.all_runs()
+    if len(runs) < 2:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(str(r.get('run_id', '')))}</td><td>{r.get('seed')}</td>"
+        f"<td>{escape(', '.join(r.get('machines') or []))}</td>"
+        f"<td>{escape(r.get('started_at') or 'unknown')}</td>"
+        f"<td>{float(r.get('seconds') or 0):.1f}s</td><td>{r.get('exit_code')}</td></tr>"
+        for r in runs
+    )
+    return (
+        "<h2>Runs merged</h2><table><tr><th>run</th><th>seed</th><th>machines</th>"
+        f"<th>started</th><th>took</th><th>exit</th></tr>{rows}</table>"
+    )
 
 
 def _contract(report: RunReport) -> str:
@@ -109,20 +184,20 @@ def _contract(report: RunReport) -> str:
 
 
 def render(report: RunReport) -> str:
-    verdict = {0: "parity", 1: "divergence", 2: "infrastructure error"}.get(
-        report.exit_code, str(report.exit_code)
-    )
+    verdict = report.verdict()
     counts = ", ".join(f"{n} {k}" for k, n in report.counts().items() if n)
+    seeds = ", ".join(dict.fromkeys(str(r.get("seed")) for r in report.all_runs()))
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Parity report: {escape(verdict)}</title>
 <style>{CSS}</style></head><body>
-<h1 class="verdict-{report.exit_code}">Parity: {escape(verdict)}</h1>
-<div class="meta">run {escape(report.run_id)} · reference {escape(report.reference)} ·
-seed {report.seed} · {report.seconds:.1f}s · {escape(counts)} ·
-machines {escape(", ".join(report.machines))}</div>
+<h1 class="verdict-{report.exit_code}">{escape(verdict[:1].upper() + verdict[1:])}</h1>
+<div class="meta">run {escape(report.run_id)} · {escape(report.started_at or "date unknown")} ·
+reference {escape(report.reference)} · seed {escape(str(seeds))} · {report.seconds:.1f}s ·
+{escape(counts)} · machines {escape(", ".join(report.machines))}</div>
 <h2>Matrix</h2>{_matrix(report)}
 <h2>Divergences</h2>{_divergences(report)}
 {_contract(report)}
+{_runs(report)}
 <h2>Timings</h2>{_timings(report)}
 <h2>Engines</h2>{_engines(report)}
 </body></html>

@@ -5,15 +5,25 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 from parity.report.model import RunReport
+from parity.report.repro import call_line, enrich
 
 FILENAME = "junit.xml"
 
 
+def _failure_text(div: dict[str, Any], reference: str) -> str:
+    calls = [call_line(c, reference) for c in div.get("calls") or []]
+    head = f"calls ({len(calls)}):\n" + "\n".join(calls) + "\n\n" if calls else ""
+    return f"{head}{div['diff']}\n\nreplay: {div['replay']}"
+
+
 def render(report: RunReport) -> str:
     root = ET.Element("testsuites", name="parity", time=f"{report.seconds:.3f}")
-    divergences = {d["id"]: d for d in report.divergences}
+    if report.started_at:
+        root.set("timestamp", report.started_at)
+    divergences = {d["id"]: enrich(d) for d in report.divergences}
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for key, row in report.cells.items():
         suite = ET.SubElement(root, "testsuite", name=key)
@@ -25,7 +35,7 @@ def render(report: RunReport) -> str:
             counts["tests"] += 1
             status = cell["status"]
             div = divergences.get(cell.get("divergence") or "")
-            text = div["diff"] + f"\n\nreplay: {div['replay']}" if div else cell.get("reason", "")
+            text = _failure_text(div, report.reference) if div else cell.get("reason", "")
             if status == "fail":
                 counts["failures"] += 1
                 ET.SubElement(case, "failure", message=f"divergence on {backend}").text = text

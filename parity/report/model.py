@@ -20,8 +20,13 @@ from parity.report.events import (
     RunStarted,
     ScenarioFinished,
 )
+from parity.report.repro import enrich
 
-SCHEMA_VERSION = 1
+#: 2: ``started_at``, ``runs`` (every merged input's seed, machines and time), and
+#: divergences carry ``calls`` and ``differences``; the reference's passing cells are not
+#: counted in ``summary``. Version 1 reports still load (and merge).
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 KIND = "parity-report"
 #: worst first: merging two results for one cell keeps the worse one
 SEVERITY = ["error", "fail", "known", "unsupported", "pass"]
@@ -53,15 +58,39 @@ class RunReport:
     contract_failures: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
     exit_code: int = 0
+    #: when the run started (ISO 8601 UTC); a merged report: the earliest input's
+    started_at: str = ""
+    #: one entry per run this report is made of: run_id, seed, machines, started_at,
+    #: seconds, exit_code (a merged report lists every input)
+    runs: list[dict[str, Any]] = field(default_factory=list)
 
     # derived ----------------------------------------------------------------------------
 
     def counts(self) -> dict[str, int]:
+        """Cells per status. The reference's passing cells are not counted: the
+        reference is what the others are compared with, it cannot "pass" a comparison."""
         out = dict.fromkeys(SEVERITY, 0)
         for row in self.cells.values():
-            for cell in row.values():
+            for backend, cell in row.items():
+                if backend == self.reference and cell["status"] == "pass":
+                    continue
                 out[cell["status"]] += 1
         return out
+
+    def failing_divergences(self) -> list[dict[str, Any]]:
+        return [d for d in self.divergences if not d.get("known")]
+
+    def verdict(self) -> str:
+        """``no divergence``, ``2 divergences``, ``1 divergence, 3 contract failures``,
+        or ``infrastructure error``."""
+        if self.exit_code == 2:
+            return "infrastructure error"
+        return verdict_text(
+            len(self.failing_divergences()),
+            len(self.contract_failures),
+            self.counts()["error"],
+            self.counts()["fail"],
+        )
 
     def verdict_exit_code(self) -> int:
         counts = self.counts()
@@ -90,18 +119,40 @@ class RunReport:
             "contract_failures": self.contract_failures,
             "seconds": round(self.seconds, 3),
             "exit_code": self.exit_code,
+            "verdict": self.verdict(),
+            "started_at": self.started_at,
+            "runs": self.all_runs(),
+        }
+
+    def all_runs(self) -> list[dict[str, Any]]:
+        return self.runs or [self.run_entry()]
+
+    def run_entry(self) -> dict[str, Any]:
+        """This report as one entry of ``runs``."""
+        return {
+            "run_id": self.run_id,
+            "seed": self.seed,
+            "machines": list(self.machines),
+            "started_at": self.started_at,
+            "seconds": round(self.seconds, 3),
+            "exit_code": self.exit_code,
         }
 
     @classmethod
     def from_dict(cls, data: Any) -> RunReport:
         if not isinstance(data, dict) or data.get("kind") != KIND:
             raise ReportError("not a parity report (missing kind: parity-report)")
-        if data.get("schema_version") != SCHEMA_VERSION:
+        version = data.get("schema_version")
+        if version not in READABLE_VERSIONS:
             raise ReportError(
-                f"report schema_version {data.get('schema_version')!r} is not supported"
+                f"report schema_version {version!r} is not supported (this Parity reads "
+                f"{', '.join(map(str, READABLE_VERSIONS))})"
             )
         fields = set(cls.__dataclass_fields__)
-        return cls(**{k: v for k, v in data.items() if k in fields})
+        report = cls(**{k: v for k, v in data.items() if k in fields})
+        if not report.runs:  # version 1: the report was one run
+            report.runs = [report.run_entry()]
+        return report
 
     @classmethod
     def load(cls, path: Path) -> RunReport:
@@ -126,9 +177,28 @@ def merge_cell(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def verdict_text(divergences: int, contract: int = 0, errors: int = 0, fails: int = 0) -> str:
+    """The one-line verdict: ``no divergence`` or what went wrong, counted."""
+
+    def n(count: int, what: str) -> str:
+        return f"{count} {what}{'' if count == 1 else 's'}"
+
+    parts = []
+    if divergences or (fails and not contract):
+        parts.append(n(divergences or fails, "divergence"))
+    if contract:
+        parts.append(n(contract, "contract failure"))
+    if errors:
+        parts.append(n(errors, "error"))
+    return ", ".join(parts) or "no divergence"
+
+
 def merge_reports(reports: list[RunReport]) -> RunReport:
     out = RunReport()
     for rep in reports:
+        out.runs += rep.runs or [rep.run_entry()]
+        if rep.started_at and (not out.started_at or rep.started_at < out.started_at):
+            out.started_at = rep.started_at
         out.run_id = out.run_id or rep.run_id
         out.reference = out.reference or rep.reference
         out.seed = rep.seed if out.seed is None else out.seed
@@ -175,6 +245,7 @@ class ReportBuilder:
             rep.seed, rep.examples = event.seed, event.examples
             rep.engines, rep.versions = dict(event.engines), dict(event.versions)
             rep.machines = [event.machine]
+            rep.started_at = event.started_at
         elif isinstance(event, ScenarioFinished):
             key = f"{event.suite}/{event.scenario}"
             row = rep.cells.setdefault(key, {})
@@ -204,8 +275,11 @@ class ReportBuilder:
                     "known": event.known,
                     "expired": event.expired,
                     "paths": event.paths,
+                    "calls": event.calls,
+                    "differences": event.differences,
                 }
             )
+            rep.divergences[-1] = enrich(rep.divergences[-1])
         elif isinstance(event, ContractFailure):
             rep.contract_failures.append(dict(event.__dict__))
         elif isinstance(event, RunFinished):

@@ -4,16 +4,29 @@ from __future__ import annotations
 
 import platform
 import random
+import shlex
+import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from parity.baseline import BaselineError, load_baseline
 from parity.config import ConfigError, ParityConfig
-from parity.report.events import EventBus, Handler, RunFinished, RunStarted
+from parity.lockstep.session import LockstepSession
+from parity.report.events import (
+    Event,
+    EventBus,
+    Handler,
+    Progress,
+    RunFinished,
+    RunStarted,
+    ScenarioFinished,
+    ScenarioStarted,
+)
 from parity.report.model import ReportBuilder, RunReport
 from parity.report.terminal import TerminalHandler
 from parity.report.writers import FilesHandler
@@ -52,11 +65,110 @@ def suite_names(suite: str) -> list[str]:
     return ["scenarios", "contract"] if suite == "all" else [suite]
 
 
+class ProgressTicker:
+    """Emits :class:`Progress` (examples done of the scenario's total) once a second
+    while a scenario runs, counting the examples its lockstep sessions finished."""
+
+    def __init__(self, bus: EventBus, total: int, period: float = 1.0) -> None:
+        self.bus = bus
+        self.total = max(1, total)
+        self.period = period
+        self._lock = threading.Lock()
+        self._sessions: list[LockstepSession] = []
+        self._current: ScenarioStarted | None = None
+        self._started = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, session: LockstepSession) -> None:
+        with self._lock:
+            self._sessions.append(session)
+
+    def handle(self, event: Event) -> None:
+        with self._lock:
+            if isinstance(event, ScenarioStarted):
+                self._current, self._sessions = event, []
+                self._started = time.perf_counter()
+            elif isinstance(event, ScenarioFinished | RunFinished):
+                self._current, self._sessions = None, []
+
+    def snapshot(self) -> Progress | None:
+        with self._lock:
+            current = self._current
+            if current is None:
+                return None
+            done = sum(s.stats.examples for s in self._sessions)
+            return Progress(
+                current.suite,
+                current.scenario,
+                min(done, self.total),
+                self.total,
+                time.perf_counter() - self._started,
+            )
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="parity-progress", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.period):
+            event = self.snapshot()
+            if event is not None:
+                self.bus.emit(event)
+
+
+@dataclass
+class TrackedContext(RunContext):
+    """The run context of ``parity run``: its sessions feed the progress ticker, and
+    replay commands are quoted for a shell (a path with spaces pastes whole)."""
+
+    ticker: ProgressTicker | None = None
+
+    def session(self, names: list[str], label: str) -> LockstepSession:
+        session = super().session(names, label)
+        if self.ticker is not None:
+            self.ticker.watch(session)
+        return session
+
+    def replay_command(self, trace_path: Path | str, backends: list[str]) -> str:
+        return shlex.join(["parity", "replay", str(trace_path), "--backends", ",".join(backends)])
+
+
+def check_scenarios(config: ParityConfig, suites: list[str], wanted: list[str] | None) -> None:
+    """Unknown ``--scenarios`` names are a user error before anything starts."""
+    if not wanted:
+        return
+    if "scenarios" not in suites:
+        raise ConfigError(
+            f"--scenarios selects lockstep scenarios, but --suite {suites[0]} runs none of "
+            "them: use --suite scenarios or --suite all"
+        )
+    from parity.suites.registry import discover_scenarios
+    from parity.suites.scenarios import check_names
+
+    check_names(discover_scenarios(config.scenarios), wanted)
+
+
 @dataclass
 class RunOutcome:
     exit_code: int
     report: RunReport
     files: list[Path]
+
+
+def check_report_dir(path: Path, option: str = "--report-dir") -> None:
+    """A report directory that cannot be one is a user error (exit 2), found before any
+    engine starts: an existing file, or a file where a parent directory should be."""
+    for part in (path, *path.parents):
+        if part.exists() and not part.is_dir():
+            raise ConfigError(f"{option} {path}: {part} is a file, not a directory")
+        if part.exists():
+            break
 
 
 def execute(options: RunOptions, config: ParityConfig) -> RunOutcome:
@@ -71,25 +183,33 @@ def execute(options: RunOptions, config: ParityConfig) -> RunOutcome:
         baseline = load_baseline(config.baseline)
     except BaselineError as exc:
         raise InfraError(str(exc)) from exc
+    check_scenarios(config, names, options.scenarios)
     seed = options.seed if options.seed is not None else random.randrange(2**31)
     backends_wanted = options.backends or list(config.backends) or default_backends()
     report_dir = options.report_dir or config.report_dir
+    check_report_dir(report_dir)
     backends = provision(backends_wanted, config, seed, options.transport)
     run_id = options.run_id or uuid.uuid4().hex[:12]
     builder = ReportBuilder()
     bus = EventBus([builder, *options.handlers])
+    examples = options.examples or config.examples
+    shard, shards = options.shard
+    ticker = ProgressTicker(
+        bus, max(1, examples // shards + (1 if shard < examples % shards else 0))
+    )
+    bus.add(ticker)
     if options.terminal:
         bus.add(TerminalHandler())
     files = FilesHandler(builder, report_dir)
     if options.write_files:
         bus.add(files)
-    ctx = RunContext(
+    ctx = TrackedContext(
         config=config,
         backends=backends,
         bus=bus,
         baseline=baseline,
         seed=seed,
-        examples=options.examples or config.examples,
+        examples=examples,
         steps=options.steps or config.steps,
         report_dir=report_dir,
         run_id=run_id,
@@ -98,8 +218,10 @@ def execute(options: RunOptions, config: ParityConfig) -> RunOutcome:
         app=app_record(backends, config),
         backend_names=backends.names,
         scenario_filter=options.scenarios,
+        ticker=ticker,
     )
     started = time.perf_counter()
+    ticker.start()
     try:
         bus.emit(
             RunStarted(
@@ -112,6 +234,7 @@ def execute(options: RunOptions, config: ParityConfig) -> RunOutcome:
                 engines=backends.info,
                 versions=collect_versions(),
                 machine=f"{platform.node()}:{options.worker}",
+                started_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             )
         )
         for _, suite in suites:
@@ -119,7 +242,9 @@ def execute(options: RunOptions, config: ParityConfig) -> RunOutcome:
         if options.regressions:
             regressions.run(ctx)
         exit_code = builder.report.verdict_exit_code()
+        ticker.stop()
         bus.emit(RunFinished(exit_code, time.perf_counter() - started))
     finally:
+        ticker.stop()
         backends.close()
     return RunOutcome(exit_code, builder.report, files.written)

@@ -86,7 +86,7 @@ def test_json_report_is_versioned_and_loads_back(tmp_path: Path) -> None:
     report = build(["memory", "sqlite"], failing="sqlite")
     write_all(report, tmp_path)
     data = json.loads((tmp_path / "parity.json").read_text())
-    assert data["schema_version"] == 1 and data["exit_code"] == 1
+    assert data["schema_version"] == 2 and data["exit_code"] == 1
     assert data["cells"]["scenarios/ledger"]["sqlite"]["status"] == "fail"
     assert data["summary"]["unsupported"] == 1
     assert RunReport.load(tmp_path / "parity.json").to_dict() == report.to_dict()
@@ -115,8 +115,8 @@ def test_html_is_self_contained_with_matrix_and_diff(tmp_path: Path) -> None:
 def test_markdown_summary_has_verdict_and_table(tmp_path: Path) -> None:
     write_all(build(["memory", "sqlite"]), tmp_path)
     text = (tmp_path / "summary.md").read_text()
-    assert text.startswith("# Parity: parity")
-    assert "| scenarios/ledger | ✅ pass | ✅ pass |" in text
+    assert text.startswith("# Parity: no divergence")
+    assert "| scenarios/ledger | 🔵 reference | ✅ pass |" in text
 
 
 def test_merge_joins_machines_and_keeps_the_worst_cell() -> None:
