@@ -20,7 +20,8 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m reference_app", description=__doc__)
     p.add_argument("--backend", choices=BACKENDS, help="storage (REFERENCE_APP_BACKEND)")
     p.add_argument(
-        "--database-url", help="sqlite:///file.db or postgresql://… (REFERENCE_APP_DATABASE_URL)"
+        "--database-url",
+        help="sqlite:///file.db, postgresql://… or mysql://… (REFERENCE_APP_DATABASE_URL)",
     )
     p.add_argument(
         "--endpoint-url",

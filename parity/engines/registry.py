@@ -22,18 +22,26 @@ ENGINES: dict[str, str | type[Engine]] = {
     "postgres@local": "parity.engines.postgres:LocalPostgresEngine",
     "postgres@docker": "parity.engines.postgres:DockerPostgresEngine",
     "postgres@url": "parity.engines.postgres:UrlPostgresEngine",
+    "mysql@local": "parity.engines.mysql:LocalMysqlEngine",
+    "mysql@url": "parity.engines.mysql:UrlMysqlEngine",
     "dynamodb@moto": "parity.engines.dynamodb:MotoEngine",
     "dynamodb@moto-server": "parity.engines.dynamodb:MotoServerEngine",
     "dynamodb@dynalite": "parity.engines.dynamodb:DynaliteEngine",
+    "dynamodb@local": "parity.engines.dynamodb:DynamoDbLocalEngine",
+    "dynamodb@ministack": "parity.engines.dynamodb:MinistackEngine",
     "dynamodb@localstack": "parity.engines.dynamodb:LocalStackEngine",
     "dynamodb@url": "parity.engines.dynamodb:UrlDynamoDbEngine",
     "dynamodb@aws": "parity.engines.dynamodb:AwsDynamoDbEngine",
+    "firestore@emulator": "parity.engines.firestore:EmulatorFirestoreEngine",
+    "firestore@url": "parity.engines.firestore:UrlFirestoreEngine",
 }
 
 # Short names users may type.
 ALIASES: dict[str, str] = {
     "postgres": "postgres@local",
+    "mysql": "mysql@local",
     "dynamodb": "dynamodb@moto",
+    "firestore": "firestore@emulator",
 }
 
 

@@ -1,5 +1,5 @@
 """Backend name → factory. Optional backends import their drivers lazily, so a machine
-without boto3 or psycopg still runs the memory and SQLite backends."""
+without boto3, psycopg or PyMySQL still runs the memory and SQLite backends."""
 
 from __future__ import annotations
 
@@ -20,8 +20,16 @@ def create_backend(settings: Settings) -> Backend:
         from reference_app.backends.postgres import PostgresBackend
 
         return PostgresBackend.from_settings(settings)
+    if settings.backend == "mysql":
+        from reference_app.backends.mysql import MysqlBackend
+
+        return MysqlBackend.from_settings(settings)
     if settings.backend == "dynamodb":
         from reference_app.backends.dynamodb import DynamoDbBackend
 
         return DynamoDbBackend.from_settings(settings)
+    if settings.backend == "firestore":
+        from reference_app.backends.firestore import FirestoreBackend
+
+        return FirestoreBackend.from_settings(settings)
     raise ValueError(f"unknown backend {settings.backend!r}")

@@ -25,8 +25,10 @@ CONTRACT_ENGINES: list[str] = [
     "memory",
     "sqlite",
     "postgres@local",
+    "mysql@local",
     "dynamodb@moto",
     "dynamodb@moto-server",
+    "firestore@emulator",
 ]
 
 BackendFactory = Callable[..., Backend]

@@ -13,7 +13,9 @@ from parity.engines.dynamodb import (
     AwsDynamoDbEngine,
     DynaliteEngine,
     DynamoDbEngine,
+    DynamoDbLocalEngine,
     LocalStackEngine,
+    MinistackEngine,
     MotoEngine,
     MotoServerEngine,
     UrlDynamoDbEngine,
@@ -35,6 +37,8 @@ def test_registry_names_resolve_to_the_classes() -> None:
     assert isinstance(create_engine("dynamodb@moto"), MotoEngine)
     assert isinstance(create_engine("dynamodb@moto-server"), MotoServerEngine)
     assert isinstance(create_engine("dynamodb@dynalite"), DynaliteEngine)
+    assert isinstance(create_engine("dynamodb@local"), DynamoDbLocalEngine)
+    assert isinstance(create_engine("dynamodb@ministack"), MinistackEngine)
     assert isinstance(create_engine("dynamodb@localstack"), LocalStackEngine)
     assert isinstance(create_engine("dynamodb@url"), UrlDynamoDbEngine)
     assert isinstance(create_engine("dynamodb@aws"), AwsDynamoDbEngine)

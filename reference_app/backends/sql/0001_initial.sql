@@ -1,8 +1,9 @@
 -- 0001 initial: every table of the ledger and one keyset index per listing.
 -- Placeholders: {table} names resolve per namespace and dialect, {ix_*} index names,
--- {ID} {TEXT} {TS} {JSON} {BIGINT} {INT} column types, and {NS_COL} / {NS_KEY}: the
+-- {ID} {TEXT} {KEY_TEXT} {TS} {JSON} {BIGINT} {INT} column types ({KEY_TEXT}: text in
+-- a key or index, bounded in MySQL, plain text elsewhere), and {NS_COL} / {NS_KEY}: the
 -- namespace column and its place in every key, in dialects that keep namespaces as a
--- column (SQLite) rather than a schema (PostgreSQL), where they are empty.
+-- column (SQLite, MySQL) rather than a schema (PostgreSQL), where they are empty.
 -- Unique constraints are the insert-if-absent conditions of a commit:
 -- ids, users.email, and (events.subject, events.sequence).
 
@@ -10,7 +11,7 @@ CREATE TABLE {users} (
     {NS_COL}
     id {ID} NOT NULL,
     name {TEXT} NOT NULL,
-    email {TEXT} NOT NULL,
+    email {KEY_TEXT} NOT NULL,
     score {INT} NOT NULL,
     created_at {TS} NOT NULL,
     version {INT} NOT NULL,
@@ -22,7 +23,7 @@ CREATE TABLE {card_requests} (
     {NS_COL}
     id {ID} NOT NULL,
     user_id {ID} NOT NULL,
-    status {TEXT} NOT NULL,
+    status {KEY_TEXT} NOT NULL,
     credit_limit_cents {BIGINT} NOT NULL,
     card_id {ID},
     created_at {TS} NOT NULL,
@@ -73,7 +74,7 @@ CREATE TABLE {events} (
     "time" {TS} NOT NULL,
     sequence {BIGINT} NOT NULL,
     data {JSON} NOT NULL,
-    status {TEXT} NOT NULL,
+    status {KEY_TEXT} NOT NULL,
     attempts {INT} NOT NULL,
     next_attempt_at {TS},
     last_error {TEXT},

@@ -24,16 +24,23 @@ def migrate_from_settings(settings: Settings) -> list[int]:
         from reference_app.backends.postgres import migrate_database as migrate_pg
 
         return migrate_pg(settings)
+    if settings.backend == "mysql":
+        from reference_app.backends.mysql import migrate_database as migrate_mysql
+
+        return migrate_mysql(settings)
     return []
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Apply the reference app's SQL migrations.")
-    parser.add_argument("--database-url", required=True, help="sqlite:///x.db or postgresql://")
+    parser.add_argument(
+        "--database-url", required=True, help="sqlite:///x.db, postgresql:// or mysql://"
+    )
     parser.add_argument("--namespace", default="")
     parser.add_argument("--table-prefix", default="ledger")
     args = parser.parse_args(argv)
-    backend = "sqlite" if args.database_url.startswith("sqlite:") else "postgres"
+    scheme = args.database_url.partition(":")[0].split("+")[0]
+    backend = {"sqlite": "sqlite", "mysql": "mysql", "mariadb": "mysql"}.get(scheme, "postgres")
     settings = Settings(
         backend=backend,
         database_url=args.database_url,

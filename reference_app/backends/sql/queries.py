@@ -4,7 +4,8 @@ Writes carry their condition in the statement itself, so the database checks it
 atomically with the write and the rowcount says whether it held:
 
 - insert-if-absent: ``INSERT ... ON CONFLICT DO NOTHING`` (same syntax in SQLite >= 3.24
-  and PostgreSQL) against the primary keys and the unique ``users.email`` and
+  and PostgreSQL; MySQL: a plain insert whose duplicate-key error its executor reports
+  as 0 rows) against the primary keys and the unique ``users.email`` and
   ``(events.subject, events.sequence)``; 0 rows means a conflict, and no error aborts
   the PostgreSQL transaction so the reason can still be looked up;
 - update-if-version: ``UPDATE ... WHERE id = ? AND version = ?``;
@@ -48,8 +49,8 @@ class Queries:
             marks = ", ".join("?" for _ in spec.columns)
             key = f'"{spec.key}"'
             self.insert[spec.table] = sql(
-                f"INSERT INTO {table} ({ns_col}{spec.column_list}) VALUES ({ns_mark}{marks}) "
-                "ON CONFLICT DO NOTHING"
+                f"INSERT INTO {table} ({ns_col}{spec.column_list}) VALUES ({ns_mark}{marks})"
+                + dialect.on_conflict_do_nothing
             )
             self.get[spec.table] = sql(
                 f"SELECT {spec.column_list} FROM {table} WHERE {where}{key} = ?"
