@@ -6,5 +6,6 @@ backend, each case generated once and diffed across backends.
 - :mod:`parity.contract.differential` — one case, every backend, one diff.
 - :mod:`parity.contract.checks` — schemathesis's checks per backend, plus Parity's own.
 - :mod:`parity.contract.runner` — generation (per operation, then stateful links).
+- :mod:`parity.contract.traces` — a shrunk failing case as a replayable trace.
 - :mod:`parity.contract.suite` — ``parity run --suite contract``: results → events.
 """

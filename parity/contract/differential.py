@@ -14,6 +14,7 @@ import contextlib
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import requests
 import schemathesis
@@ -41,6 +42,9 @@ class Execution:
     responses: dict[str, schemathesis.Response]
     differences: dict[str, list[Difference]] = field(default_factory=dict)
     rendered: dict[str, str] = field(default_factory=dict)
+    #: every backend's answer as sent and as normalised (what a trace step stores)
+    raw: dict[str, TargetResponse] = field(default_factory=dict)
+    normalized: dict[str, Any] = field(default_factory=dict)
 
 
 class Fanout:
@@ -62,6 +66,9 @@ class Fanout:
         #: backend -> role -> the headers that authenticate it in this namespace
         self.auth: dict[str, dict[str, dict[str, str]]] = {}
         self.calls = 0
+        #: the calls made in this namespace, as trace steps: the binding's auth set-up
+        #: first, then every case (see :mod:`parity.contract.traces`)
+        self.steps: list[Any] = []
         self.backend_seconds: dict[str, float] = dict.fromkeys(self.targets, 0.0)
 
     @property
@@ -136,8 +143,12 @@ class Fanout:
             ref_resp.content or b"",
         )
         expected = self.normalizers[self.reference].response(ref_target)
+        execution.raw[self.reference] = ref_target
+        execution.normalized[self.reference] = expected
         for name, resp in raw.items():
             actual = self.normalizers[name].response(resp)
+            execution.raw[name] = resp
+            execution.normalized[name] = actual
             diffs = compare(expected, actual, ignore=self.options.ignore_paths)
             if diffs:
                 execution.differences[name] = diffs

@@ -18,8 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
-from hypothesis.errors import Unsatisfiable
+from hypothesis import HealthCheck, Phase, Verbosity, given, reject, seed, settings
+from hypothesis.control import current_build_context
+from hypothesis.errors import Flaky, Unsatisfiable
 from hypothesis.stateful import get_state_machine_test
 from requests.structures import CaseInsensitiveDict
 from schemathesis import Case, GenerationMode
@@ -30,11 +31,16 @@ from parity.binding import AppBinding
 from parity.contract.checks import CheckFailure, run_checks
 from parity.contract.differential import Execution, Fanout
 from parity.contract.schema import Contract, ContractConfigError, operation_id
+from parity.contract.traces import SetupRecorder, failure_trace, record_case
 from parity.diff.options import DiffOptions
 from parity.targets.base import Target
 from parity.targets.factory import TargetFactory
+from parity.trace.model import Step, Trace
 
 STATEFUL = "stateful (links)"
+#: how many executions (stateless cases, stateful chains) shrinking may spend per
+#: (operation, mode) after the first failure; later candidates are skipped (rejected)
+SHRINK_BUDGET = 150
 #: roles the binding's ``auth_headers`` is asked for
 USER, ADMIN = "user", "admin"
 
@@ -48,6 +54,14 @@ class Finding:
     message: str
     request: str
     curl: str = ""
+    #: the shrunk failing case as a trace (auth set-up calls, then the case or the
+    #: stateful chain); ``None`` when the minimal case did not fail again in a fresh
+    #: namespace (a failure that depends on earlier cases' data)
+    trace: Trace | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.backend, self.check
 
 
 @dataclass
@@ -65,12 +79,53 @@ class OperationResult:
     def failed(self, backend: str) -> list[Finding]:
         return [f for f in self.findings if f.backend == backend]
 
+    def has(self, key: tuple[str, str]) -> bool:
+        return any(f.key == key for f in self.findings)
+
     def add(self, finding: Finding) -> None:
-        """Keep one finding per (backend, check): the first, i.e. the simplest seen."""
-        if not any(
-            f.backend == finding.backend and f.check == finding.check for f in self.findings
-        ):
+        """Keep one finding per (backend, check): the first recorded, i.e. the one of
+        Hypothesis's final (shrunk) run when there is one."""
+        if not self.has(finding.key):
             self.findings.append(finding)
+
+
+class CaseFailed(AssertionError):
+    """Raised inside a Hypothesis test when a case fails, so Hypothesis shrinks it. One
+    subclass per (backend, check): each is its own bug, shrunk on its own."""
+
+    key: tuple[str, str] = ("", "")
+
+
+_FAILURE_TYPES: dict[tuple[str, str], type[CaseFailed]] = {}
+
+
+def failure_type(key: tuple[str, str]) -> type[CaseFailed]:
+    found = _FAILURE_TYPES.get(key)
+    if found is None:
+        name = "".join(c if c.isalnum() else "_" for c in f"{key[0]}_{key[1]}")
+        found = type(f"CaseFailed_{name}", (CaseFailed,), {"key": key})
+        _FAILURE_TYPES[key] = found
+    return found
+
+
+def _only_case_failures(exc: BaseException) -> bool:
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_only_case_failures(e) for e in exc.exceptions)
+    return isinstance(exc, CaseFailed)
+
+
+def _failures_only(exc: BaseException, seen: Mapping[tuple[str, str], Finding]) -> bool:
+    """Did Hypothesis end only because cases failed? Also when it could not replay a
+    failure (``Flaky``: answers that depend on the namespace): still a failure, reported
+    with the shortest failing case seen, never an error."""
+    return _only_case_failures(exc) or (isinstance(exc, Flaky) and bool(seen))
+
+
+def _is_final() -> bool:
+    try:
+        return bool(current_build_context().is_final)
+    except Exception:  # outside a Hypothesis test
+        return False
 
 
 class ContractRunner:
@@ -86,6 +141,7 @@ class ContractRunner:
         seed: int,
         namespace_prefix: str = "contract",
         curl_base_url: str = "http://127.0.0.1:8000",
+        trace_template: Trace | None = None,
     ) -> None:
         self.contract = contract
         self.factories = dict(factories)
@@ -100,6 +156,15 @@ class ContractRunner:
         self._ns = itertools.count(1)
         #: the reference backend's auth headers per role, in the current namespace
         self._auth: dict[str, dict[str, str]] = {}
+        #: run metadata every failure trace copies (app, engines, seeds)
+        self.trace_template = trace_template or Trace(
+            scenario="",
+            reference=reference,
+            backends=list(self.factories),
+            seed=seed,
+            store_seed=seed,
+            app={"binding": binding.describe(), "config": {}},
+        )
         self._install_auth()
 
     def _install_auth(self) -> None:
@@ -143,6 +208,7 @@ class ContractRunner:
         targets: dict[str, Target] = {n: f.new_target(namespace) for n, f in self.factories.items()}
         fanout = Fanout(targets, self.reference, self.executor, self.options)
         roles = [USER, ADMIN] if self.contract.admin_operations else [USER]
+        setup = SetupRecorder(self.reference)
         for name, target in targets.items():
             normalizer = fanout.normalizers[name]
 
@@ -153,9 +219,11 @@ class ContractRunner:
                 headers: dict[str, str] | None = None,
                 _target: Target = target,
                 _normalizer: Any = normalizer,
+                _name: str = name,
             ) -> Any:
                 response = _target.request(method, path, headers, json)
-                _normalizer.response(response)  # ids and tokens it mints map per backend
+                # recorded as trace steps; ids and tokens it mints map per backend
+                setup.record(_name, _normalizer, (method, path, headers, json), response)
                 return response
 
             store = self.factories[name].store_of(target)
@@ -164,6 +232,7 @@ class ContractRunner:
             except Exception:
                 self.release(fanout)
                 raise
+        fanout.steps.extend(setup.steps())
         return fanout, fanout.auth[self.reference]
 
     def release(self, fanout: Fanout) -> None:
@@ -175,18 +244,30 @@ class ContractRunner:
 
     def handle(
         self, result: OperationResult, fanout: Fanout, case: Case, recorder: Any = None
-    ) -> Execution | None:
+    ) -> tuple[Execution | None, list[Finding]]:
+        """Execute ``case`` on every backend and check every answer: the execution and
+        its findings (not yet added to ``result``: the caller decides)."""
         headers: dict[str, str] = {}  # auth is already in the case (ParityAuth)
         try:
             execution = fanout.execute(case, headers)
         except Exception as exc:  # the harness or a backend broke: an error, not a verdict
             result.errors.append(f"{case.operation.label}: {type(exc).__name__}: {exc}")
-            return None
-        result.cases += 1
-        result.requests.append(f"{execution.wire.line()} {execution.wire.body!r}")
+            return None, []
+        record_case(fanout, execution)
+        return execution, self.findings(fanout, case, execution, headers, recorder)
+
+    def findings(
+        self,
+        fanout: Fanout,
+        case: Case,
+        execution: Execution,
+        headers: dict[str, str],
+        recorder: Any = None,
+    ) -> list[Finding]:
         curl = self._curl(case, headers)
+        found: list[Finding] = []
         for backend, text in execution.rendered.items():
-            result.add(Finding(backend, "divergence", text, execution.wire.line(), curl))
+            found.append(Finding(backend, "divergence", text, execution.wire.line(), curl))
         for backend, response in execution.responses.items():
             try:
                 failures: list[CheckFailure] = run_checks(
@@ -197,8 +278,24 @@ class ContractRunner:
             for failure in failures:
                 message = f"{failure.title}\n{failure.message}".strip()
                 message += f"\n[{response.status_code}] {(response.content or b'')[:300]!r}"
-                result.add(Finding(backend, failure.check, message, execution.wire.line(), curl))
-        return execution
+                found.append(Finding(backend, failure.check, message, execution.wire.line(), curl))
+        return found
+
+    def with_traces(
+        self, label: str, fanout: Fanout, steps: list[Step], findings: list[Finding]
+    ) -> list[Finding]:
+        """``findings`` of the case ending ``steps``, each with its failure trace."""
+        for finding in findings:
+            finding.trace = failure_trace(
+                fanout,
+                steps,
+                operation=label,
+                backend=finding.backend,
+                check=finding.check,
+                message=finding.message,
+                template=self.trace_template,
+            )
+        return findings
 
     def _curl(self, case: Case, headers: dict[str, str]) -> str:
         try:
@@ -215,7 +312,8 @@ class ContractRunner:
             deadline=None,
             derandomize=False,
             suppress_health_check=list(HealthCheck),
-            phases=[Phase.explicit, Phase.generate],
+            phases=[Phase.explicit, Phase.generate, Phase.shrink],
+            report_multiple_bugs=True,
             verbosity=Verbosity.quiet,
             print_blob=False,
         )
@@ -255,19 +353,69 @@ class ContractRunner:
         strategy = operation.as_strategy(
             generation_mode=mode, auth_storage=self.contract.schema.auth
         )
+        #: the first failure of each kind seen while generating: reported as is when
+        #: Hypothesis's final run of the shrunk case does not record it
+        seen: dict[tuple[str, str], Finding] = {}
+        calls = 0
 
         @self._settings(count)
         @seed(self._seed(operation.label, mode.value))
         @given(strategy)
         def cases(case: Case) -> None:
-            self.handle(result, fanout, case)
+            nonlocal calls
+            calls += 1
+            generating = calls <= count  # then Hypothesis only shrinks and replays
+            if calls > count + SHRINK_BUDGET and not _is_final():
+                reject()  # shrinking has had its budget: skip the candidate
+            before = len(fanout.steps)
+            execution, found = self.handle(result, fanout, case)
+            del fanout.steps[before:]  # a shared namespace: a case's trace is made anew
+            if execution is None:
+                return
+            if generating:
+                result.cases += 1
+                result.requests.append(f"{execution.wire.line()} {execution.wire.body!r}")
+            new = sorted({f.key for f in found if not result.has(f.key)})
+            if not new:
+                return
+            for finding in found:
+                seen.setdefault(finding.key, finding)
+            if _is_final():
+                for finding in self._fresh_findings(operation.label, case, auth) or found:
+                    result.add(finding)
+            raise failure_type(new[0])(f"{new[0][1]} on {new[0][0]}")
 
         try:
             cases()
         except Unsatisfiable:
             return  # e.g. no negative case exists for an operation without inputs
-        except Exception as exc:  # generation itself failed
-            result.errors.append(f"{operation.label} {mode.value}: {type(exc).__name__}: {exc}")
+        except Exception as exc:
+            if not _failures_only(exc, seen):  # generation itself failed
+                result.errors.append(f"{operation.label} {mode.value}: {type(exc).__name__}: {exc}")
+        for finding in seen.values():
+            result.add(finding)  # no-op for every kind the final run recorded
+
+    def _fresh_findings(
+        self, label: str, case: Case, old_auth: dict[str, dict[str, str]]
+    ) -> list[Finding]:
+        """The shrunk ``case`` once more in a fresh namespace, recorded as a trace (auth
+        set-up, then the case): its findings with that trace, or [] when it passes there
+        (it failed because of earlier cases' data)."""
+        kept = self._auth
+        fanout, auth = self.new_fanout(label)
+        try:
+            self._auth = auth
+            headers = _swap_auth(case.headers or {}, old_auth, auth)
+            try:
+                execution = fanout.execute(case, headers)
+            except Exception:
+                return []
+            record_case(fanout, execution)
+            found = self.findings(fanout, case, execution, headers)
+            return self.with_traces(label, fanout, fanout.steps, found)
+        finally:
+            self._auth = kept
+            self.release(fanout)
 
     # stateful ---------------------------------------------------------------------------
 
@@ -279,9 +427,15 @@ class ContractRunner:
         runner = self
         base: Any = self.contract.schema.as_state_machine()
         totals: dict[str, float] = {}
+        seen: dict[tuple[str, str], Finding] = {}
+        chains = 0
 
         class Machine(base):  # type: ignore[misc, valid-type]
             def setup(self) -> None:
+                nonlocal chains
+                chains += 1
+                if seen and chains > scenarios + SHRINK_BUDGET // 5 and not _is_final():
+                    reject()  # shrinking has had its budget: skip the candidate
                 self._fanout, runner._auth = runner.new_fanout("stateful")
                 self._last: Execution | None = None
 
@@ -291,11 +445,25 @@ class ContractRunner:
                 runner.release(self._fanout)
 
             def call(self, case: Case, **kwargs: Any) -> Any:
-                execution = runner.handle(
-                    result, self._fanout, case, getattr(self, "recorder", None)
+                fanout = self._fanout
+                execution, found = runner.handle(
+                    result, fanout, case, getattr(self, "recorder", None)
                 )
                 if execution is None:
                     raise _Abort(case.operation.label)
+                result.cases += 1
+                result.requests.append(f"{execution.wire.line()} {execution.wire.body!r}")
+                new = sorted({f.key for f in found if not result.has(f.key)})
+                if new:  # fail the step: Hypothesis shrinks the whole chain
+                    traced = runner.with_traces(STATEFUL, fanout, fanout.steps, found)
+                    for finding in traced:
+                        known = seen.get(finding.key)
+                        if known is None or _steps(finding) < _steps(known):
+                            seen[finding.key] = finding  # the shortest chain so far
+                    if _is_final():
+                        for finding in traced:
+                            result.add(finding)
+                    raise failure_type(new[0])(f"{new[0][1]} on {new[0][0]}")
                 return execution.responses[runner.reference]
 
             def validate_response(self, response: Any, case: Case, *args: Any, **kw: Any) -> None:
@@ -310,7 +478,10 @@ class ContractRunner:
         except NoLinksFound:
             result.unsupported = "the schema defines no OpenAPI links to chain calls by"
         except Exception as exc:
-            result.errors.append(f"stateful: {type(exc).__name__}: {str(exc)[:300]}")
+            if not _failures_only(exc, seen):
+                result.errors.append(f"stateful: {type(exc).__name__}: {str(exc)[:300]}")
+        for finding in seen.values():
+            result.add(finding)  # no-op for every kind the final run recorded
         result.backend_seconds = totals
         result.seconds = time.perf_counter() - started
         return result
@@ -321,3 +492,19 @@ class ContractRunner:
 
 class _Abort(Exception):
     """A stateful step could not be executed (already recorded as an error)."""
+
+
+def _swap_auth(
+    sent: Any, old: dict[str, dict[str, str]], new: dict[str, dict[str, str]]
+) -> dict[str, str]:
+    """Headers that replace the credentials ``sent`` carries (``old``'s, for some role)
+    with the same role's in ``new`` (another namespace's)."""
+    lowered = {str(k).lower(): v for k, v in dict(sent).items()}
+    for role, headers in old.items():
+        if headers and all(lowered.get(k.lower()) == v for k, v in headers.items()):
+            return dict(new.get(role, {}))
+    return {}
+
+
+def _steps(finding: Finding) -> int:
+    return len(finding.trace.steps) if finding.trace is not None else 1 << 30

@@ -3,8 +3,9 @@ event stream (so JSON, JUnit, HTML and Markdown show it like any other suite).
 
 One "scenario" per operation (``contract/GET /v1/cards``) plus ``stateful (links)``;
 one cell per backend. A failed schemathesis check is a :class:`ContractFailure` (check
-name, curl, replay command); a backend answering differently from the reference is a
-:class:`DivergenceFound`, exactly like a lockstep divergence.
+name, curl, re-run command, saved trace); a backend answering differently from the
+reference is a :class:`DivergenceFound`, exactly like a lockstep divergence: both carry
+the shrunk case's trace, saved under ``<report dir>/failures/``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from parity.report.events import (
     ScenarioFinished,
     ScenarioStarted,
 )
-from parity.run.backends import InfraError
+from parity.run.backends import InfraError, app_record
+from parity.trace.model import Trace
+from parity.trace.store import save_failure
 
 SUITE = "contract"
 
@@ -78,6 +81,15 @@ def run(ctx: Any) -> None:
         options=ctx.config.diff,
         seed=ctx.seed,
         namespace_prefix=f"c{ctx.run_id[:6]}_{ctx.worker}",
+        trace_template=Trace(
+            scenario="",
+            reference=ctx.reference,
+            backends=list(ctx.backends.names),
+            seed=ctx.seed,
+            store_seed=ctx.seed,
+            app=app_record(ctx.backends, ctx.config),
+            engines={n: dict(v) for n, v in (ctx.backends.info or {}).items()},
+        ),
     )
     try:
         for operation in runner.operations():
@@ -89,12 +101,24 @@ def run(ctx: Any) -> None:
         runner.close()
 
 
+def save_traces(ctx: Any, result: OperationResult) -> dict[int, str]:
+    """Save every finding's shrunk trace under ``<report dir>/failures/``: id → path."""
+    paths: dict[int, str] = {}
+    for finding in result.findings:
+        if finding.trace is not None:
+            name = f"contract-{result.label}--{finding.backend}--{finding.check}"
+            paths[id(finding)] = str(save_failure(finding.trace, ctx.report_dir, name))
+    return paths
+
+
 def report(ctx: Any, result: OperationResult) -> None:
-    replay = replay_command(ctx, result.label)
+    rerun = replay_command(ctx, result.label)
+    paths = save_traces(ctx, result)
     cells: dict[str, CellResult] = {}
     for finding in result.findings:
+        path = paths.get(id(finding))
         if finding.check == "divergence":
-            ctx.emit(_divergence(ctx, result.label, finding, replay))
+            ctx.emit(_divergence(ctx, result.label, finding, rerun, path))
         else:
             ctx.emit(
                 ContractFailure(
@@ -103,7 +127,8 @@ def report(ctx: Any, result: OperationResult) -> None:
                     check=finding.check,
                     message=finding.message,
                     curl=finding.curl,
-                    replay=replay,
+                    replay=rerun,
+                    trace=path,
                 )
             )
     for backend in ctx.backends.names:
@@ -138,7 +163,25 @@ def _div_id(label: str, finding: Finding) -> str:
     return f"div-contract-{hashlib.sha1(text.encode()).hexdigest()[:10]}"
 
 
-def _divergence(ctx: Any, label: str, finding: Finding, replay: str) -> DivergenceFound:
+def _divergence(
+    ctx: Any, label: str, finding: Finding, rerun: str, path: str | None
+) -> DivergenceFound:
+    trace = finding.trace
+    step = trace.divergent_step if trace is not None else None
+    if trace is not None and step is not None and path is not None:
+        return DivergenceFound(
+            id=_div_id(label, finding),
+            suite=SUITE,
+            scenario=label,
+            backends=[finding.backend],
+            step=step.index,
+            steps=len(trace.steps),
+            request=step.request.line(),
+            diff=step.rendered.get(finding.backend, finding.message),
+            trace_path=path,
+            replay=ctx.replay_command(Path(path), trace.backends),
+            paths={finding.backend: [d.path for d in step.differences.get(finding.backend, [])]},
+        )
     return DivergenceFound(
         id=_div_id(label, finding),
         suite=SUITE,
@@ -149,5 +192,5 @@ def _divergence(ctx: Any, label: str, finding: Finding, replay: str) -> Divergen
         request=finding.request,
         diff=finding.message + (f"\n\nreproduce: {finding.curl}" if finding.curl else ""),
         trace_path=None,
-        replay=replay,
+        replay=rerun,
     )

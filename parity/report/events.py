@@ -97,6 +97,8 @@ class ContractFailure:
     message: str
     curl: str = ""
     replay: str = ""
+    #: the saved shrunk trace of the failing case (``parity replay`` it), if any
+    trace: str | None = None
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,10 @@ class Trace:
     created_at: str = field(
         default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     )
+    #: a contract-suite failure: {"operation", "check" (a schemathesis check name or
+    #: "divergence"), "backend", "message", "step", "response" (the failing backend's
+    #: normalised answer at that step)}; ``None`` for a scenario trace
+    contract: dict[str, Any] | None = None
 
     @property
     def replay_seed(self) -> int:
@@ -153,6 +157,7 @@ class Trace:
                 "paths": {b: [d.path for d in ds] for b, ds in step.differences.items()},
             },
             "steps": [s.to_dict() for s in self.steps],
+            **({"contract": self.contract} if self.contract else {}),
         }
 
     @classmethod
@@ -177,6 +182,7 @@ class Trace:
                 versions=dict(data.get("versions") or {}),
                 steps=[Step.from_dict(s) for s in data.get("steps") or []],
                 created_at=str(data.get("created_at", "")),
+                contract=dict(data["contract"]) if data.get("contract") else None,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise TraceError(f"malformed trace: {exc}") from exc
