@@ -331,6 +331,15 @@ def _replay(args: argparse.Namespace, config: ParityConfig) -> int:
     finally:
         backends.close()
     steps = len(result.trace.steps)
+    if result.divergence is None and trace.contract:
+        # A contract check that every backend fails alike shows no divergence: the failure
+        # is the failing backend's answer, compared with the recorded one.
+        from parity.contract.traces import same_failure
+
+        if same_failure(trace, result.trace):
+            check, backend = trace.contract.get("check"), trace.contract.get("backend")
+            print(f"same contract failure as recorded: {check} on {backend} ({steps} step(s))")
+            return EXIT_DIVERGENCE
     if result.divergence is None:
         print(f"no divergence: {steps} step(s) replayed on {', '.join(backends.names)}")
         return EXIT_PARITY
