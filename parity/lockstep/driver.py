@@ -10,8 +10,8 @@ concurrently, normalises every answer and compares each with the reference's. Th
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,9 @@ from parity.diff.render import render_side_by_side
 from parity.lockstep.divergence import BackendDown, Divergence
 from parity.targets.base import Response, Target
 from parity.trace.model import Step
+
+#: how long a closing example waits for its held requests (the app's pause timeout is 30 s)
+SETTLE_TIMEOUT = 40.0
 
 
 def _raw(resp: Response) -> dict[str, Any]:
@@ -102,6 +105,8 @@ class LockstepDriver:
         #: the first backend found unavailable; the session stops the run on it
         self.down: BackendDown | None = None
         self.steps: list[Step] = []
+        #: every request sent and not yet known to be answered (see :meth:`settle`)
+        self._inflight: list[Future[Response]] = []
         self.timings = Timings()
         #: time spent normalising and comparing (harness work, not backend work)
         self.compare_seconds = 0.0
@@ -150,7 +155,26 @@ class LockstepDriver:
                 futures[name] = self.executor.submit(target.request, method, path, headers, body)
             else:
                 futures[name] = _done(target.request(method, path, headers, body))
+        self._inflight = [f for f in self._inflight if not f.done()]
+        self._inflight.extend(f for f in futures.values() if not f.done())
         return PendingCall(self, request, futures, step)
+
+    def settle(self, release: Callable[[], None], timeout: float = SETTLE_TIMEOUT) -> bool:
+        """Before the example's targets close: let every request still in flight finish.
+
+        A failure inside a forced interleaving leaves held requests behind (parked at a
+        pause point, or released and still committing). Closing a target under one
+        strands the pool thread waiting for its answer forever, and the process then
+        never exits after its verdict. ``release`` lets parked requests go; the app's own
+        pause timeout bounds the rest. True when nothing is left in flight.
+        """
+        pending = [f for f in self._inflight if not f.done()]
+        if not pending:
+            return True
+        release()
+        _, not_done = wait(pending, timeout)
+        self._inflight = list(not_done)
+        return not not_done
 
     def hold(self) -> None:
         """From now on send concurrently even to CPU-bound targets: a scenario that

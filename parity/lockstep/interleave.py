@@ -89,6 +89,25 @@ def release_all(driver: LockstepDriver, tags: Iterable[str]) -> None:
                 target.request("POST", RELEASE, json={"tag": tag})
 
 
+def armed_tags(driver: LockstepDriver) -> list[str]:
+    """Every tag this example armed (from its recorded steps)."""
+    tags = []
+    for step in driver.steps:
+        request = step.request
+        if request.method == "POST" and request.path == ARM and isinstance(request.json, dict):
+            tag = request.json.get("tag")
+            if tag is not None:
+                tags.append(str(tag))
+    return tags
+
+
+def release_armed(driver: LockstepDriver) -> None:
+    """Let every request this example may still hold go (see ``LockstepDriver.settle``)."""
+    tags = armed_tags(driver)
+    if tags:
+        release_all(driver, tags)
+
+
 def concurrent(driver: LockstepDriver) -> None:
     """Before firing real threads at a backend: make every target run requests on their
     own threads (an in-process target may otherwise serialise them on its loop)."""

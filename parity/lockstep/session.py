@@ -19,6 +19,8 @@ from typing import Any
 from parity.diff.normalize import DiffOptions
 from parity.lockstep.divergence import BackendDown
 from parity.lockstep.driver import LockstepDriver
+from parity.lockstep.interleave import release_armed
+from parity.reaper import watch
 from parity.targets.base import Target
 from parity.targets.factory import TargetFactory
 from parity.trace.model import Trace
@@ -58,6 +60,8 @@ class LockstepSession:
     ) -> None:
         if reference not in factories:
             raise ValueError(f"reference {reference!r} is not among backends {sorted(factories)}")
+        # The engines behind ``factories`` die with this process, however it ends.
+        watch()
         self.factories = dict(factories)
         self.reference = reference
         self.options = options or DiffOptions()
@@ -74,6 +78,10 @@ class LockstepSession:
         self._lock = threading.Lock()
         self.stats = SessionStats()
         self.final: ExampleRecord | None = None
+        #: the shortest example that diverged, whatever Hypothesis makes of it later: when
+        #: a failure cannot be replayed (a race lost once, a timeout under load) Hypothesis
+        #: ends with ``Flaky`` instead of a shrunk final run, and this is the divergence
+        self.diverged: Trace | None = None
 
     @property
     def backends(self) -> list[str]:
@@ -118,6 +126,10 @@ class LockstepSession:
         """Release the example's targets; keep the trace of Hypothesis's final run."""
         started = time.perf_counter()
         self.down = self.down or driver.down
+        # A failure inside a held interleaving leaves requests in flight: closing their
+        # targets now would strand a pool thread forever (and the process after its
+        # verdict), so they are released and waited for first.
+        driver.settle(lambda: release_armed(driver))
         for name, target in driver.targets.items():
             self.factories[name].release(target)
         stats = self.stats
@@ -129,6 +141,10 @@ class LockstepSession:
             stats.backend_seconds[name] = stats.backend_seconds.get(name, 0.0) + seconds
         if final:
             self.final = ExampleRecord(self.trace_of(driver, scenario), error)
+        if any(step.differences for step in driver.steps):
+            shortest = self.diverged
+            if shortest is None or len(driver.steps) < len(shortest.steps):
+                self.diverged = self.trace_of(driver, scenario)
         stats.teardown_seconds += time.perf_counter() - started
 
     def trace_of(self, driver: LockstepDriver, scenario: str) -> Trace:

@@ -15,6 +15,7 @@ from typing import Any
 from hypothesis import HealthCheck, Verbosity
 from hypothesis import seed as hypothesis_seed
 from hypothesis import settings as hypothesis_settings
+from hypothesis.errors import Flaky
 from hypothesis.stateful import get_state_machine_test
 
 from parity.lockstep.divergence import find_backend_down
@@ -179,6 +180,11 @@ def run_scenario(
             session.close()
             tally.add(session)
         final = session.final.trace if session.final else None
+        if (final is None or final.divergent_step is None) and _unreplayable(error):
+            # Hypothesis could not replay the failing example (the backend failed once,
+            # under a race or a timeout, and not again): the divergence it saw is still
+            # the bug, on the backend that differed, never an error of the reference.
+            final = session.diverged
         # The session remembers a dead store even when Hypothesis reports something else
         # (its replays fail at once, which it may call flaky): exit 2, never a verdict.
         down = session.down or find_backend_down(error)
@@ -214,6 +220,16 @@ def run_scenario(
         )
     )
     return ordered
+
+
+def _unreplayable(error: BaseException | None) -> bool:
+    """Hypothesis's "flaky" verdicts: a failure it saw but could not reproduce
+    (``FlakyFailure``), or a replay that drew different data (``FlakyStrategyDefinition``)."""
+    if isinstance(error, Flaky):
+        return True
+    if isinstance(error, BaseExceptionGroup):
+        return any(_unreplayable(inner) for inner in error.exceptions)
+    return False
 
 
 def _with_work(cell: CellResult, tally: _Tally, backend: str) -> CellResult:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from reference_app.backends.listing import key_of
 from reference_app.domain import errors, rules
 from reference_app.domain.model import Transaction, TransactionType
-from reference_app.service_layer.access import visible_card
+from reference_app.service_layer.access import plausible_id, visible_card
 from reference_app.service_layer.cards import if_match_satisfied
 from reference_app.service_layer.context import Services
 from reference_app.service_layer.events import new_event
@@ -18,7 +18,7 @@ from reference_app.service_layer.idempotency import Claim, lost_claim, run_idemp
 from reference_app.service_layer.outcome import Outcome
 from reference_app.service_layer.pagination import Page, paginate
 from reference_app.service_layer.ports import Principal
-from reference_app.service_layer.unit_of_work import CommitConflict
+from reference_app.service_layer.unit_of_work import CommitConflict, PageQuery
 from reference_app.service_layer.views import etag, transaction_view
 
 
@@ -119,3 +119,29 @@ def listing(
             lambda page: uow.list_transactions(card_id, kind, page),
             key_of,
         )
+
+
+#: rows read per storage round trip while looking one transaction up
+_LOOKUP_PAGE = 100
+
+
+def get(svc: Services, principal: Principal, card_id: str, transaction_id: str) -> Outcome:
+    """One transaction of a card the caller can see (what ``Location`` names).
+
+    The storage port has no point read for transactions (their key is the listing's
+    (created_at, id)), so this walks the card's listing: every backend pages it the same
+    way, and a card's history is short next to what a listing page holds.
+    """
+    with svc.backend.unit_of_work() as uow:
+        visible_card(uow, principal, card_id)
+        wanted = plausible_id(transaction_id)
+        page = PageQuery(_LOOKUP_PAGE)
+        while wanted:
+            rows = uow.list_transactions(card_id, None, page)
+            for txn in rows:
+                if txn.id == wanted:
+                    return Outcome(200, transaction_view(txn))
+            if len(rows) < page.limit:
+                break
+            page = PageQuery(_LOOKUP_PAGE, key_of(rows[-1]))
+    raise errors.NotFound(f"transaction {transaction_id} not found on card {card_id}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from reference_app.domain import errors
 from reference_app.domain.model import User
+from reference_app.service_layer.access import plausible_id
 from reference_app.service_layer.context import Services
 from reference_app.service_layer.events import new_event
 from reference_app.service_layer.idempotency import Claim, run_idempotent
@@ -66,4 +67,16 @@ def me(svc: Services, principal: Principal) -> Outcome:
         user = uow.get_user(principal.subject)
     if user is None:
         raise errors.NotFound("no user for this token")
+    return Outcome(200, user_view(user))
+
+
+def get(svc: Services, principal: Principal, user_id: str) -> Outcome:
+    """A user by id: the user themself or the admin; anyone else's is absent (404)."""
+    if not (principal.is_admin or principal.subject == user_id):
+        raise errors.NotFound(f"user {user_id} not found")
+    key = plausible_id(user_id)
+    with svc.backend.unit_of_work() as uow:
+        user = uow.get_user(key) if key else None
+    if user is None:
+        raise errors.NotFound(f"user {user_id} not found")
     return Outcome(200, user_view(user))

@@ -79,3 +79,64 @@ def test_identical_backends_pass_and_examples_are_isolated(
     assert session.stats.examples >= 20
     factory = session.factories["other"]
     assert factory.created == session.stats.examples  # type: ignore[attr-defined]
+
+
+class OnceScenario(LockstepMachine):
+    """Diverges on its first example only: Hypothesis can never replay it (as with a
+    race a backend lost once), so it ends with a "flaky" error."""
+
+    scenario = "once"
+    sent = 0
+
+    @rule()
+    def create(self) -> None:
+        OnceScenario.sent += 1
+        value = 9 if OnceScenario.sent == 1 else 1  # > 5 hits the planted bug
+        self.call("POST", "/items", json={"value": value})
+
+
+def test_an_unreplayable_divergence_is_kept_for_the_report(
+    toy_session: Callable[..., LockstepSession],
+) -> None:
+    from parity.run.scenario import _unreplayable
+
+    OnceScenario.sent = 0
+    session = toy_session(bug=True)
+    error = hypothesis_run(OnceScenario.bind(session), examples=5, steps=3, seed=0)
+    assert _unreplayable(error), repr(error)
+    assert session.final is None or session.final.trace.divergent_step is None
+    kept = session.diverged
+    assert kept is not None and kept.divergent_step is not None
+    assert sorted(kept.divergent_step.differences) == ["other"]
+    assert kept.steps[-1].request.json == {"value": 9}
+
+
+def test_an_example_closes_only_after_its_held_requests_finished(
+    toy_session: Callable[..., LockstepSession],
+) -> None:
+    """``settle`` releases what the example armed and waits for every request in flight,
+    so no pool thread is left waiting on a closed target."""
+    import threading
+
+    session = toy_session()
+    driver = session.new_driver()
+    gate = threading.Event()
+    released: list[bool] = []
+    real = driver.targets["other"].request
+
+    def slow(*args: object, **kwargs: object) -> object:
+        gate.wait(10)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    driver.targets["other"].request = slow  # type: ignore[method-assign]
+    driver.hold()
+    pending = driver.start("POST", "/items", json={"value": 1})
+    assert not pending.done("other")
+
+    def release() -> None:
+        released.append(True)
+        gate.set()
+
+    assert driver.settle(release, timeout=10)
+    assert released == [True] and pending.done("other")
+    session.finish(driver, "toy", final=False, error=None)

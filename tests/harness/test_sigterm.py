@@ -1,10 +1,19 @@
-"""A cancelled run (SIGTERM, as CI sends on a cancelled job) stops the engines it started
-instead of orphaning them: here a throwaway PostgreSQL cluster."""
+"""No orphans: an interrupted run stops the engines it started instead of orphaning them.
+
+- ``parity run`` cancelled by SIGTERM (as CI sends on a cancelled job) or SIGINT (Ctrl-C)
+  stops its throwaway PostgreSQL cluster;
+- a pytest-xdist worker killed outright (SIGKILL: no ``finally``, no atexit) leaves no
+  PostgreSQL or moto-server process and no temp cluster behind: its watchdog
+  (:mod:`parity.reaper`) reaps them.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -33,7 +42,10 @@ def _postgres_children(pid: int) -> list[int]:
     return found
 
 
-def test_sigterm_mid_run_exits_2_and_stops_the_postgres_it_started(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_interrupted_run_exits_2_and_stops_the_postgres_it_started(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
     reason = create_engine("postgres@local").probe()
     if reason is not None:
         pytest.skip(f"postgres@local unavailable: {reason}")
@@ -54,7 +66,7 @@ def test_sigterm_mid_run_exits_2_and_stops_the_postgres_it_started(tmp_path: Pat
             started = _postgres_children(proc.pid)
         assert started, "the run never started its PostgreSQL"
         time.sleep(2)  # well into the scenarios
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
         _, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
@@ -65,3 +77,73 @@ def test_sigterm_mid_run_exits_2_and_stops_the_postgres_it_started(tmp_path: Pat
     while any(alive(p) for p in started) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(alive(p) for p in started), "PostgreSQL left running"
+
+
+_WORKER_TEST = """
+import json, os, time
+from pathlib import Path
+
+from parity.engines.registry import create_engine
+
+
+def test_hold_engines_until_killed():
+    engines = [create_engine(name) for name in {names!r}]
+    for engine in engines:
+        engine.start()
+    data = {{"worker": os.getpid(), "engines": {{}}, "dirs": []}}
+    for engine in engines:
+        pids = [p for p in (getattr(engine, "pid", None), engine.server_pid()
+                if hasattr(engine, "server_pid") else None) if p]
+        data["engines"][engine.name] = pids
+        for attr in ("data_dir", "log_dir"):
+            path = getattr(engine, attr, None)
+            if path is not None:
+                data["dirs"].append(str(Path(path) if attr == "log_dir" else Path(path).parent))
+    Path({out!r}).write_text(json.dumps(data))
+    time.sleep(300)  # killed long before
+"""
+
+
+def test_killed_xdist_worker_leaves_no_engine_process_or_temp_cluster(tmp_path: Path) -> None:
+    names = []
+    for name in ("postgres@local", "dynamodb@moto-server"):
+        if create_engine(name).probe() is None:
+            names.append(name)
+    if not names:
+        pytest.skip("neither postgres@local nor dynamodb@moto-server is available here")
+    out = tmp_path / "engines.json"
+    (tmp_path / "test_worker.py").write_text(_WORKER_TEST.format(names=names, out=str(out)))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-q", "-n", "1", "--max-worker-restart", "0",
+         "-p", "no:cacheprovider", "-p", "no:randomly", str(tmp_path / "test_worker.py")],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not out.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+        assert out.exists(), proc.stdout.read() if proc.stdout else "no output"
+        time.sleep(0.5)  # the file is written whole; the watchdog has seen the engines
+        data = json.loads(out.read_text())
+        engine_pids = [p for pids in data["engines"].values() for p in pids]
+        dirs = [Path(d) for d in data["dirs"]]
+        assert engine_pids and all(alive(p) for p in engine_pids), data
+        assert dirs and all(d.exists() for d in dirs), data
+        time.sleep(1.5)  # let the watchdog take a snapshot with every engine in it
+        os.kill(data["worker"], signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (
+            any(alive(p) for p in engine_pids) or any(d.exists() for d in dirs)
+        ):
+            time.sleep(0.2)
+        left = [p for p in engine_pids if alive(p)]
+        assert not left, f"engine processes left running after the worker died: {left}"
+        kept = [str(d) for d in dirs if d.exists()]
+        assert not kept, f"temp dirs left behind: {kept}"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=30)

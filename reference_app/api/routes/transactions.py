@@ -35,9 +35,18 @@ router = APIRouter(prefix="/v1/cards/{card_id}/transactions", tags=["transaction
                     "description": "true on a replay",
                     "schema": {"type": "string"},
                 },
+                "Location": {
+                    "description": "/v1/cards/{card_id}/transactions/{id}",
+                    "schema": {"type": "string"},
+                },
             },
             "links": {
                 "GetCard": link("getCard", card_id="$response.body#/card_id"),
+                "GetTransaction": link(
+                    "getTransaction",
+                    card_id="$response.body#/card_id",
+                    transaction_id="$response.body#/id",
+                ),
                 "ListTransactions": link("listTransactions", card_id="$response.body#/card_id"),
             },
         },
@@ -87,3 +96,16 @@ def list_transactions(
     """Newest first by (created_at, id); every page but the last is full."""
     page = transactions.listing(svc, who, card_id, type, limit, cursor)
     return render_page(page, transaction_view)
+
+
+@router.get(
+    "/{transaction_id}",
+    operation_id="getTransaction",
+    response_model=schemas.Transaction,
+    responses=documented(401, 404),
+)
+def get_transaction(
+    svc: ServicesDep, who: PrincipalDep, card_id: str, transaction_id: str
+) -> Response:
+    """One transaction of a card you can see (another user's card is 404)."""
+    return render(transactions.get(svc, who, card_id, transaction_id))

@@ -24,7 +24,16 @@ router = APIRouter(prefix="/v1/users", tags=["users"])
     response_model=schemas.SignedUpUser,
     responses={
         **documented(400, 409, 422),
-        201: {"links": {"GetMe": link("getMe")}, "description": "Signed up"},
+        201: {
+            "description": "Signed up; Location names the user (getUser)",
+            "headers": {
+                "Location": {"description": "/v1/users/{id}", "schema": {"type": "string"}}
+            },
+            "links": {
+                "GetMe": link("getMe"),
+                "GetUser": link("getUser", user_id="$response.body#/id"),
+            },
+        },
     },
 )
 def sign_up(
@@ -44,3 +53,14 @@ def sign_up(
 )
 def get_me(svc: ServicesDep, who: PrincipalDep) -> Response:
     return render(users.me(svc, who))
+
+
+@router.get(
+    "/{user_id}",
+    operation_id="getUser",
+    response_model=schemas.User,
+    responses=documented(401, 404),
+)
+def get_user(svc: ServicesDep, who: PrincipalDep, user_id: str) -> Response:
+    """A user: yourself, or anyone for the admin; another user's is 404 (not revealed)."""
+    return render(users.get(svc, who, user_id))

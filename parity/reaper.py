@@ -1,0 +1,190 @@
+"""No orphans: engine processes and temp clusters die with the process that started them.
+
+Engines stop in ``finally`` blocks and atexit hooks, which is enough for Ctrl-C and
+SIGTERM but not for SIGKILL (an xdist worker killed by its controller, the OOM killer, a
+CI runner's hard timeout): the engines were started in sessions of their own
+(``start_new_session``) so they survive, re-parented to init, with their temp dirs.
+
+:func:`watch` starts one small watchdog process per Python process (it runs this file as
+a script: no imports from Parity, ~20 ms). Every half second it notes the watched
+process's descendants and the ``parity-*`` temp dirs they hold open (cwd, open files:
+a PostgreSQL cluster's data dir and log, an emulator's log). When the watched process is
+gone it terminates what it last saw (SIGTERM, then SIGKILL: whole process groups, so a
+postmaster's backends go too) and, unless the process said goodbye at a normal exit,
+removes those temp dirs. A pid is only signalled while it still has the start time it
+was seen with, so a recycled pid is never hit.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+#: how often the watchdog refreshes what it would clean up
+INTERVAL = 0.5
+#: a marker in the watchdog's command line: watchdogs never reap each other
+MARK = "parity-reaper"
+_lock = threading.Lock()
+_watching: dict[int, subprocess.Popen[bytes]] = {}
+
+
+def watch() -> int | None:
+    """Start this process's watchdog (once per pid; forks get their own). Its pid, or
+    ``None`` where it cannot run (no ``/proc``) or is switched off (``PARITY_REAPER=0``)."""
+    if not Path("/proc/self/stat").exists() or os.environ.get("PARITY_REAPER") == "0":
+        return None
+    pid = os.getpid()
+    with _lock:
+        if pid in _watching:
+            return _watching[pid].pid
+        read, write = os.pipe()
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-I", "-S", __file__, MARK, str(pid)],
+                stdin=read,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,  # Ctrl-C on the terminal must not reach it
+                close_fds=True,
+            )
+        finally:
+            os.close(read)
+        _watching[pid] = proc
+        goodbye = os.fdopen(write, "wb", buffering=0)
+    import atexit
+
+    # Registered before (so run after) the atexit hooks of engines started later: by a
+    # normal exit they have stopped, and their temp dirs (kept logs) are theirs to keep.
+    atexit.register(_goodbye, goodbye)
+    return proc.pid
+
+
+def _goodbye(pipe: object) -> None:
+    try:
+        pipe.write(b"bye")  # type: ignore[attr-defined]
+        pipe.close()  # type: ignore[attr-defined]
+    except OSError:
+        pass
+
+
+# --- the watchdog (runs as a script) ----------------------------------------------------
+
+
+def _stat(pid: int) -> tuple[int, int] | None:
+    """(parent pid, start time) of ``pid``; None when gone or a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    if fields[0] == "Z":
+        return None
+    return int(fields[1]), int(fields[19])
+
+
+def _is_watchdog(pid: int) -> bool:
+    try:
+        return MARK.encode() in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True  # gone: nothing to reap either
+
+
+def _descendants(root: int, me: int) -> dict[int, int]:
+    """pid -> start time of every live descendant of ``root`` (watchdogs excepted)."""
+    children: dict[int, list[tuple[int, int]]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            info = _stat(int(entry))
+            if info is not None:
+                children.setdefault(info[0], []).append((int(entry), info[1]))
+    found: dict[int, int] = {}
+    todo = [root]
+    while todo:
+        for pid, started in children.get(todo.pop(), []):
+            if pid != me and pid not in found and not _is_watchdog(pid):
+                found[pid] = started
+                todo.append(pid)
+    return found
+
+
+def _temp_dirs(pids: list[int]) -> set[Path]:
+    """The ``<tmp>/parity-*`` dirs these processes work in or hold files open in."""
+    tmp = Path(tempfile.gettempdir()).resolve()
+    dirs: set[Path] = set()
+    for pid in pids:
+        links = [Path(f"/proc/{pid}/cwd")]
+        try:
+            links += list(Path(f"/proc/{pid}/fd").iterdir())
+        except OSError:
+            continue
+        for link in links:
+            try:
+                target = Path(os.readlink(link))
+            except OSError:
+                continue
+            if target.parent == tmp or tmp not in target.parents:
+                continue
+            top = tmp / target.relative_to(tmp).parts[0]
+            if top.name.startswith("parity-"):
+                dirs.add(top)
+    return dirs
+
+
+def _same(pid: int, started: int) -> bool:
+    info = _stat(pid)
+    return info is not None and info[1] == started
+
+
+def _reap(seen: dict[int, int]) -> None:
+    for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 2.0)):
+        alive = {p: s for p, s in seen.items() if _same(p, s)}
+        if not alive:
+            return
+        for pid in alive:
+            try:
+                pgid = os.getpgid(pid)
+                if pgid == pid:  # a group leader (an engine's session): the whole group
+                    os.killpg(pgid, sig)
+                else:
+                    os.kill(pid, sig)
+            except OSError:
+                pass
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and any(_same(p, s) for p, s in alive.items()):
+            time.sleep(0.05)
+
+
+def _run(parent: int) -> None:
+    me = os.getpid()
+    os.set_blocking(0, False)
+    said = b""
+    seen: dict[int, int] = {}
+    dirs: set[Path] = set()
+    while True:
+        try:
+            chunk = os.read(0, 16)
+        except BlockingIOError:
+            chunk = None
+        if chunk:
+            said += chunk
+        if chunk == b"" or os.getppid() != parent:
+            break  # the watched process is gone (the pipe closed, or we were re-parented)
+        seen = _descendants(parent, me)
+        dirs = _temp_dirs([parent, *seen])
+        time.sleep(INTERVAL)
+    _reap(seen)
+    if b"bye" not in said:  # killed: nobody else will remove its engines' temp dirs
+        for path in dirs:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+if __name__ == "__main__" and len(sys.argv) == 3 and sys.argv[1] == MARK:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _run(int(sys.argv[2]))
