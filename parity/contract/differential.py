@@ -11,6 +11,7 @@ harness's diff module, exactly like a lockstep step.
 from __future__ import annotations
 
 import contextlib
+import json as jsonlib
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -45,6 +46,17 @@ class Execution:
     #: every backend's answer as sent and as normalised (what a trace step stores)
     raw: dict[str, TargetResponse] = field(default_factory=dict)
     normalized: dict[str, Any] = field(default_factory=dict)
+
+
+_NOT_JSON = object()
+
+
+def _json_body(body: bytes) -> Any:
+    """The body as JSON, or ``_NOT_JSON`` (negative cases send anything)."""
+    try:
+        return jsonlib.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return _NOT_JSON
 
 
 class Fanout:
@@ -84,8 +96,18 @@ class Fanout:
 
         body = wire.body
         if body:
-            with contextlib.suppress(UnicodeDecodeError):
-                body = tr(body.decode("utf-8")).encode("utf-8")
+            parsed = _json_body(body)
+            if parsed is not _NOT_JSON:
+                # As the lockstep driver does: the reference's request normalised (a
+                # made-up id gets its reference on every backend alike), then written in
+                # this backend's raw values, JSON integer ids as integers.
+                normalized = ref.request(wire.method, wire.path, json=parsed)
+                raw = mine.raw_request(normalized, fallback=ref)[3]
+                if raw != parsed:  # else the very bytes the reference got
+                    body = jsonlib.dumps(raw, ensure_ascii=False).encode()
+            else:
+                with contextlib.suppress(UnicodeDecodeError):
+                    body = tr(body.decode("utf-8")).encode("utf-8")
         headers = {k: tr(v) for k, v in wire.headers.items()}
         headers.update(self._own_auth(wire.headers, backend))
         return WireRequest(wire.method, tr(wire.path), headers, body)
@@ -142,11 +164,12 @@ class Fanout:
             {k: ", ".join(v) for k, v in ref_resp.headers.items()},
             ref_resp.content or b"",
         )
-        expected = self.normalizers[self.reference].response(ref_target)
+        path = execution.wire.path
+        expected = self.normalizers[self.reference].response(ref_target, path)
         execution.raw[self.reference] = ref_target
         execution.normalized[self.reference] = expected
         for name, resp in raw.items():
-            actual = self.normalizers[name].response(resp)
+            actual = self.normalizers[name].response(resp, path)
             execution.raw[name] = resp
             execution.normalized[name] = actual
             diffs = compare(expected, actual, ignore=self.options.ignore_paths)

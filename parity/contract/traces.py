@@ -79,7 +79,7 @@ class SetupRecorder:
         if backend == self.reference:
             method, path, headers, body = request
             self.requests.append(normalizer.request(method, path, headers, body))
-        normalized = normalizer.response(response)
+        normalized = normalizer.response(response, request[1])
         self.answers.setdefault(backend, []).append(_answer(normalized, response))
 
     def steps(self) -> list[Step]:

@@ -49,6 +49,47 @@ PATH_INT_RE = re.compile(r"(?<=/)\d+(?=[/?#]|$)")
 QUERY_INT_RE = re.compile(r"(?<=[?&])([^=&#/]+)=(\d+)(?=[&#]|$)")
 
 
+#: JSON keys that hold a list of the request's own resources, not a resource of their own
+GENERIC_KEYS = frozenset({"items", "data", "results", "records", "rows", "content", "entries"})
+
+
+def scope_of(word: str | None) -> str | None:
+    """The table an integer id belongs to, from a path segment or a JSON key: ``shelves``,
+    ``shelf``, ``shelf_id`` and ``shelfId`` are all ``shelf``. Why: row numbers count per
+    table, so ``book 2`` and ``shelf 2`` are different objects, and a backend whose
+    sequences moved differently (a failed insert still consumes a PostgreSQL sequence
+    value; SQLite re-uses it) numbers them differently. English plurals are folded by a
+    heuristic (``-ies``, ``-ves``, ``-ses``/``-xes``, ``-s``); both spellings of a table
+    only need to fold to the same word."""
+    if not word or word[:1] == "<" or word.isdigit():
+        return None
+    w = word.lower()
+    for suffix in ("_id", "-id", "id"):
+        if w.endswith(suffix) and len(w) > len(suffix):
+            w = w[: -len(suffix)].rstrip("_-")
+            break
+    if w.endswith("ies"):
+        return w[:-3] + "y"
+    if w.endswith("ves"):
+        return w[:-3] + "f"
+    if w.endswith(("ses", "xes", "zes", "ches", "shes")):
+        return w[:-2]
+    if w.endswith("s") and not w.endswith("ss"):
+        return w[:-1]
+    return w or None
+
+
+def collection_of(path: str | None) -> str | None:
+    """The table a request is about: its last path segment that is not an id."""
+    if not path:
+        return None
+    for segment in reversed(path.split("?", 1)[0].split("#", 1)[0].strip("/").split("/")):
+        found = scope_of(segment)
+        if found is not None:
+            return found
+    return None
+
+
 def _canon(value: Any) -> str:
     """One spelling per JSON value: what unordered lists are sorted by."""
     return jsonlib.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
@@ -112,6 +153,14 @@ class Normalizer:
         self._opaque: dict[str, tuple[str, re.Pattern[str]]] = {}
         #: id references whose raw value was a JSON integer: they go back as integers
         self._int_refs: set[str] = set()
+        #: integer id reference -> the table it counts in (see :func:`scope_of`)
+        self._scopes: dict[str, str | None] = {}
+        #: tables known to hold objects (their own ``id`` values were seen)
+        self._tables: set[str] = set()
+        #: digits -> every integer id reference with that raw value, in any table
+        self._by_digits: dict[str, list[str]] = {}
+        #: the table the current object belongs to while a body is walked
+        self._table: str | None = None
         #: > 0 while sorting an unordered list: new values are masked, not numbered
         self._peeking = 0
         self._peek_misses = 0
@@ -136,15 +185,57 @@ class Normalizer:
                 self._opaque[raw] = (found, pattern)
         return found
 
-    def bind(self, ref: str, raw: str | int) -> None:
+    def int_ref(self, digits: str, table: str | None, *, own: bool = False) -> str:
+        """The reference of an integer id in ``table`` (ids count per table); ``own``:
+        the object's own ``id``, which makes ``table`` a known table."""
+        found = self.ref("id", f"{table}#{digits}" if table else digits)
+        if found[-2] != "?":
+            self._to_raw[found] = digits
+            if found not in self._scopes:
+                self._scopes[found] = table
+                self._by_digits.setdefault(digits, []).append(found)
+            if own and table:
+                self._tables.add(table)
+        return found
+
+    def _int_id(self, digits: str, key: str) -> str:
+        """An integer under JSON key ``key``: ``id`` is the current object's own (its
+        table is the object's); ``shelf_id`` points into the ``shelf`` table when that is a
+        known table; a key naming no known table (``parent_id``, ``owner_id``) means the
+        one object with that number, else one of the current table."""
+        table = None if key.lower() == "id" else scope_of(key)
+        if table is None:
+            return self.int_ref(digits, self._table, own=True)
+        if table in self._tables:
+            return self.int_ref(digits, table)
+        return self._by_number(digits) or self.int_ref(digits, self._table or table)
+
+    def _by_number(self, digits: str) -> str | None:
+        """The reference of the one live integer id with this value, if exactly one."""
+        found = [r for r in self._by_digits.get(digits, ()) if self._is_live(r, digits)]
+        return found[0] if len(found) == 1 else None
+
+    def _is_live(self, ref: str, digits: str) -> bool:
+        table = self._scopes.get(ref)
+        return self._to_ref.get(("id", f"{table}#{digits}" if table else digits)) == ref
+
+    def bind(self, ref: str, raw: str | int, table: str | None = None, known: bool = False) -> None:
         """Adopt ``raw`` as this backend's value for ``ref`` (a value no response of this
         backend has shown yet, e.g. an id the scenario made up for a 404 probe). An int
-        ``raw`` is an integer id: it goes back into JSON bodies as an int."""
+        ``raw`` is an integer id of ``table``: it goes back into JSON bodies as an int."""
         kind = ref[1:].split(":", 1)[0]
+        key = str(raw)
         if isinstance(raw, int):
-            raw = str(raw)
+            raw = key = str(raw)
             self._int_refs.add(ref)
-        self._to_ref.setdefault((kind, raw), ref)
+            if ref not in self._scopes:
+                self._scopes[ref] = table
+                self._by_digits.setdefault(raw, []).append(ref)
+            if table:
+                key = f"{table}#{raw}"
+                if known:
+                    self._tables.add(table)
+        self._to_ref.setdefault((kind, key), ref)
         self._to_raw.setdefault(ref, raw)
         n = int(ref[1:-1].split(":", 1)[1])
         self._counters[kind] = max(self._counters.get(kind, 0), n)
@@ -196,23 +287,30 @@ class Normalizer:
         return PATH_INT_RE.sub(self._segment_sub, value)
 
     def _segment_sub(self, match: re.Match[str]) -> str:
+        """A path segment is an id only when this backend has shown it as one: in the
+        table the segment before it names (``/shelves/3``), else the one with that number."""
         found = match.group(0)
-        return self._to_ref.get(("id", found), found)
+        table = scope_of(match.string[: match.start() - 1].rsplit("/", 1)[-1])
+        if table in self._tables:
+            return self._to_ref.get(("id", f"{table}#{found}"), found)
+        return self._by_number(found) or found
 
     def _query_sub(self, match: re.Match[str]) -> str:
         name, digits = match.group(1), match.group(2)
         if self._c.is_id_key(name):
-            return f"{name}={self.ref('id', digits)}"
+            return f"{name}={self._int_id(digits, name)}"
         return match.group(0)
 
     def value(self, obj: Any, key: str | None = None) -> Any:
         """A JSON value with its volatile values replaced; ``key`` is the JSON key it
         sits under (cursor, token and id keys are recognised by it)."""
+        c = self._c
         if isinstance(obj, dict):
-            return {k: self.value(v, k) for k, v in obj.items()}
+            if not c.integer:
+                return {k: self.value(v, k) for k, v in obj.items()}
+            return {k: self._within(k, v) for k, v in obj.items()}
         if isinstance(obj, list):
             return [self.value(v, key) for v in obj]
-        c = self._c
         if isinstance(obj, str):
             if obj and key is not None:
                 if key in c.cursor_keys:
@@ -220,14 +318,26 @@ class Normalizer:
                 if key in c.token_keys:
                     return self.ref("token", obj)
                 if c.integer and obj.isdigit() and obj.isascii() and c.is_id_key(key):
-                    return self.ref("id", obj)  # "id": "3" (JSON:API): stays a string
+                    # "id": "3" (JSON:API): an id, and it stays a string
+                    return self._int_id(obj, key)
             return self.text(obj)
         if type(obj) is int and c.integer and key is not None and c.is_id_key(key):
-            found = self.ref("id", str(obj))
+            found = self._int_id(str(obj), key)
             if found[-2] != "?":  # not a value masked by an unordered list's dry run
                 self._int_refs.add(found)
             return found
         return obj
+
+    def _within(self, key: str, value: Any, nodes: tuple[PathNode, ...] = ()) -> Any:
+        """``value`` under ``key``; an object (or list of objects) under a key such as
+        ``shelf`` belongs to that table, so its ``id`` counts there."""
+        if not isinstance(value, dict | list) or key.lower() in GENERIC_KEYS:
+            return self._walk(value, key, nodes) if nodes else self.value(value, key)
+        saved, self._table = self._table, scope_of(key) or self._table
+        try:
+            return self._walk(value, key, nodes) if nodes else self.value(value, key)
+        finally:
+            self._table = saved
 
     def _walk(self, obj: Any, key: str | None, nodes: tuple[PathNode, ...]) -> Any:
         """:meth:`value` where ``nodes`` (ignore/unordered paths) reach into ``obj``."""
@@ -238,7 +348,10 @@ class Normalizer:
             out: dict[str, Any] = {}
             for k, v in obj.items():
                 below = _for_key(nodes, k)
-                out[k] = self._walk(v, k, below) if below else self.value(v, k)
+                if self._c.integer:
+                    out[k] = self._within(k, v, below)
+                else:
+                    out[k] = self._walk(v, k, below) if below else self.value(v, k)
             return out
         if isinstance(obj, list):
             kids = [_for_index(nodes, i) for i in range(len(obj))]
@@ -282,13 +395,21 @@ class Normalizer:
             return self.text(ORIGIN_RE.sub("", value))
         return self.text(value)
 
-    def response(self, resp: Response) -> dict[str, Any]:
+    def response(self, resp: Response, path: str | None = None) -> dict[str, Any]:
         """The comparable form of a response: status, chosen headers, normalised body.
 
         The body is normalised before the headers so that an id a header mentions
         (``location: /notes/3``) is already known from the body (``{"id": 3}``): integer
-        ids in paths are only recognised once seen as id values.
+        ids in paths are only recognised once seen as id values. ``path`` (the request's)
+        names the table the answer's own ``id`` values count in.
         """
+        saved, self._table = self._table, collection_of(path) if self._c.integer else None
+        try:
+            return self._response(resp)
+        finally:
+            self._table = saved
+
+    def _response(self, resp: Response) -> dict[str, Any]:
         root = self._c.root
         parsed = resp.json()
         body_nodes = root.for_key("body") if root is not None else ()
@@ -327,13 +448,17 @@ class Normalizer:
         json: Any = None,
         label: str = "",
     ) -> NormalizedRequest:
-        return NormalizedRequest(
-            method=method.upper(),
-            path=self.text(path),
-            headers={k.lower(): self.text(v) for k, v in (headers or {}).items()},
-            json=self.value(json) if json is not None else None,
-            label=label,
-        )
+        saved, self._table = self._table, collection_of(path) if self._c.integer else None
+        try:
+            return NormalizedRequest(
+                method=method.upper(),
+                path=self.text(path),
+                headers={k.lower(): self.text(v) for k, v in (headers or {}).items()},
+                json=self.value(json) if json is not None else None,
+                label=label,
+            )
+        finally:
+            self._table = saved
 
     # references → raw -----------------------------------------------------------------
 
@@ -342,7 +467,8 @@ class Normalizer:
         if raw is None and fallback is not None:
             found = fallback.raw_value(ref)
             if found is not None:
-                self.bind(ref, found)
+                table = fallback._scopes.get(ref)
+                self.bind(ref, found, table, known=table in fallback._tables)
                 raw = str(found)
         return raw
 
@@ -390,8 +516,12 @@ class Normalizer:
         if not last.startswith("<id:"):
             return
         raw = self._to_raw.get(last)
-        if raw is not None and raw.isdigit() and self._to_ref.get(("id", raw)) == last:
-            del self._to_ref[("id", raw)]
+        if raw is None or not raw.isdigit():
+            return
+        table = self._scopes.get(last)
+        key = ("id", f"{table}#{raw}" if table else raw)
+        if self._to_ref.get(key) == last:
+            del self._to_ref[key]
 
 
 def _canonical_ts_match(match: re.Match[str]) -> str:

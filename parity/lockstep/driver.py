@@ -195,7 +195,9 @@ class LockstepDriver:
             if resp.status == 503:  # Service Unavailable: the store is down, not different
                 self.down = BackendDown(name, resp.status, resp.text[:200])
                 raise self.down
-        normalized = {n: self.normalizers[n].response(r) for n, r in responses.items()}
+        normalized = {
+            n: self.normalizers[n].response(r, request.path) for n, r in responses.items()
+        }
         expected = normalized[self.reference]
         for name, resp in responses.items():
             step.responses[name] = {

@@ -268,3 +268,31 @@ def test_unordered_lists_of_known_ids_and_nested_ignores() -> None:
         {"at": "<ignored>", "id": "<id:1>"},
         {"at": "<ignored>", "id": "<id:2>"},
     ]
+
+
+def test_integer_ids_count_per_table() -> None:
+    """A failed insert consumes a PostgreSQL sequence value and not a SQLite row number:
+    shelf B is 2 on one, 3 on the other, and book 2 must still be the same book."""
+
+    def answer(body: dict[str, object]) -> Response:
+        return Response(201, {"content-type": "application/json"}, json.dumps(body).encode())
+
+    sqlite, pg = Normalizer(INTS), Normalizer(INTS)
+    calls = [
+        ("/shelves", {"id": 1, "name": "A"}, {"id": 1, "name": "A"}),
+        ("/shelves", {"id": 2, "name": "B"}, {"id": 3, "name": "B"}),
+        ("/books", {"id": 1, "shelf_id": 1}, {"id": 1, "shelf_id": 1}),
+        ("/books", {"id": 2, "shelf_id": 2}, {"id": 2, "shelf_id": 3}),
+        (
+            "/books/2",
+            {"id": 2, "shelf": {"id": 2, "name": "B"}},
+            {"id": 2, "shelf": {"id": 3, "name": "B"}},
+        ),
+    ]
+    for path, mine, theirs in calls:
+        assert sqlite.response(answer(mine), path) == pg.response(answer(theirs), path), path
+    # the scenario's raw "shelf 2" and "book 2" reach each backend's own rows
+    request = sqlite.request("PATCH", "/books/2", json={"shelf_id": 2})
+    _, path, _, body = pg.raw_request(request, fallback=sqlite)
+    assert (path, body) == ("/books/2", {"shelf_id": 3})
+    assert pg.raw_request(sqlite.request("GET", "/shelves/2"), fallback=sqlite)[1] == "/shelves/3"
