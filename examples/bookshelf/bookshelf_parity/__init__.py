@@ -1,0 +1,1 @@
+"""Bookshelf bound to Parity: the binding (``binding.py``) and the scenario (``scenarios/``)."""

@@ -1,0 +1,1 @@
+"""Bookshelf's lockstep scenarios: ``parity run`` imports every module here."""
