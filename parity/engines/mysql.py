@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from parity.binding import Store
-from parity.engines.base import Engine, EngineInfo, EngineUnavailable
+from parity.engines.base import EngineInfo, EngineUnavailable
+from parity.engines.server import ServerEngine
 from parity.redact import redact_url as redact
 
 URL_ENV = "PARITY_MYSQL_URL"
@@ -136,61 +136,36 @@ def _driver_missing() -> str | None:
     return None
 
 
-class _MysqlEngine(Engine):
-    """Shared by both engines: stores, database-per-example isolation, facts."""
+class _MysqlEngine(ServerEngine):
+    """Shared by both engines: a database per isolated example, server facts."""
 
     kind = "mysql"
+    place_kind = "database"
 
     def __init__(self) -> None:
         super().__init__()
-        self.url: str | None = None
         self._facts: dict[str, str] | None = None
-        #: isolated databases handed out and not yet discarded (dropped at stop)
-        self._databases: set[str] = set()
 
-    def _require_url(self) -> str:
-        if self.url is None:
-            raise EngineUnavailable(self.name, "engine not started")
-        return self.url
+    def place_for(self, namespace: str) -> str:
+        return database_for(namespace)
 
-    def store(self, namespace: str = "") -> Store:
-        return self._store(namespace, self._require_url())
-
-    def isolated(self, namespace: str) -> Store:
-        base = self._require_url()
-        database = database_for(namespace)
+    def _create_place(self, base: str, place: str) -> str:
         conn = _connect(base)
         try:
             with conn.cursor() as cur:
-                cur.execute(f"CREATE DATABASE IF NOT EXISTS `{database}`")
+                cur.execute(f"CREATE DATABASE IF NOT EXISTS `{place}`")
         finally:
             conn.close()
-        self._databases.add(database)
-        url = with_database(base, database)
-        return self._store(namespace, url, database=database, base_url=base)
+        return with_database(base, place)
 
-    def discard(self, store: Store) -> None:
-        database = store.option("database")
-        if database and self.url is not None:
-            self._drop_databases([database])
-
-    def _drop_databases(self, databases: list[str]) -> None:
-        assert self.url is not None
-        conn = _connect(self.url)
+    def _drop(self, base: str, places: list[str]) -> None:
+        conn = _connect(base)
         try:
             with conn.cursor() as cur:
-                for database in databases:
+                for database in places:
                     cur.execute(f"DROP DATABASE IF EXISTS `{database}`")
-                    self._databases.discard(database)
         finally:
             conn.close()
-
-    def _drop_leftover_databases(self) -> None:
-        """A borrowed server is left as we found it (a local one is removed whole)."""
-        if self._databases and self.url is not None:
-            with contextlib.suppress(Exception):
-                self._drop_databases(sorted(self._databases))
-        self._databases.clear()
 
     def info(self) -> EngineInfo:
         url = self._require_url()
@@ -392,7 +367,7 @@ class LocalMysqlEngine(_MysqlEngine):
 
     def stop(self) -> None:
         """Stop the server and remove the temp dir; never raises, safe to call twice."""
-        self._databases.clear()
+        self._places.clear()
         proc, self._proc = self._proc, None
         if proc is not None:
             with contextlib.suppress(OSError):
@@ -460,5 +435,5 @@ class UrlMysqlEngine(_MysqlEngine):
         self.url = target
 
     def stop(self) -> None:
-        self._drop_leftover_databases()
+        self.drop_leftover_places()
         self.url = None

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from parity.binding import Store
-from parity.engines.base import Engine, EngineInfo, EngineUnavailable
+from parity.engines.base import EngineInfo, EngineUnavailable
+from parity.engines.server import ServerEngine
 from parity.redact import redact_url as redact
 
 URL_ENV = "PARITY_POSTGRES_URL"
@@ -55,58 +55,33 @@ def server_version(url: str) -> str:
     return str(row[0]) if row else "unknown"
 
 
-class _PostgresEngine(Engine):
-    """Shared by the three engines: stores, schema-per-example isolation, version."""
+class _PostgresEngine(ServerEngine):
+    """Shared by the three engines: a schema per isolated example, version, facts."""
 
     kind = "postgres"
+    place_kind = "schema"
 
     def __init__(self) -> None:
         super().__init__()
-        self.url: str | None = None
         self._version: str | None = None
-        #: isolated schemas handed out and not yet discarded (dropped at stop)
-        self._schemas: set[str] = set()
 
-    def _require_url(self) -> str:
-        if self.url is None:
-            raise EngineUnavailable(self.name, "engine not started")
-        return self.url
+    def place_for(self, namespace: str) -> str:
+        return schema_for(namespace)
 
-    def store(self, namespace: str = "") -> Store:
-        return self._store(namespace, self._require_url())
-
-    def isolated(self, namespace: str) -> Store:
+    def _create_place(self, base: str, place: str) -> str:
         import psycopg
 
-        base = self._require_url()
-        schema = schema_for(namespace)
         with psycopg.connect(base, connect_timeout=_CONNECT_TIMEOUT_S, autocommit=True) as conn:
-            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        self._schemas.add(schema)
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {place}")
         sep = "&" if "?" in base else "?"
-        url = f"{base}{sep}options={quote(f'-csearch_path={schema}', safe='')}"
-        return self._store(namespace, url, schema=schema, base_url=base)
+        return f"{base}{sep}options={quote(f'-csearch_path={place}', safe='')}"
 
-    def discard(self, store: Store) -> None:
-        schema = store.option("schema")
-        if schema and self.url is not None:
-            self._drop_schemas([schema])
-
-    def _drop_schemas(self, schemas: list[str]) -> None:
+    def _drop(self, base: str, places: list[str]) -> None:
         import psycopg
 
-        assert self.url is not None
-        with psycopg.connect(self.url, connect_timeout=_CONNECT_TIMEOUT_S, autocommit=True) as c:
-            for schema in schemas:
+        with psycopg.connect(base, connect_timeout=_CONNECT_TIMEOUT_S, autocommit=True) as c:
+            for schema in places:
                 c.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-                self._schemas.discard(schema)
-
-    def _drop_leftover_schemas(self) -> None:
-        """A borrowed server is left as we found it (a local cluster is removed whole)."""
-        if self._schemas and self.url is not None:
-            with contextlib.suppress(Exception):
-                self._drop_schemas(sorted(self._schemas))
-        self._schemas.clear()
 
     def info(self) -> EngineInfo:
         url = self._require_url()
@@ -294,7 +269,7 @@ class LocalPostgresEngine(_PostgresEngine):
 
     def stop(self) -> None:
         """Stop the server and remove the temp dir; never raises, safe to call twice."""
-        self._schemas.clear()
+        self._places.clear()
         pid = self.server_pid()
         if pid is not None:
             _stop_postmaster(pid)
@@ -426,7 +401,7 @@ class DockerPostgresEngine(_PostgresEngine):
         self.url = container.get_connection_url()
 
     def stop(self) -> None:
-        self._schemas.clear()
+        self._places.clear()
         if self._container is not None:
             with contextlib.suppress(Exception):
                 self._container.stop()
@@ -470,5 +445,5 @@ class UrlPostgresEngine(_PostgresEngine):
         self.url = normalise_url(target)
 
     def stop(self) -> None:
-        self._drop_leftover_schemas()
+        self.drop_leftover_places()
         self.url = None
