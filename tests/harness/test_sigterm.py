@@ -67,7 +67,9 @@ def test_interrupted_run_exits_2_and_stops_the_postgres_it_started(
         assert started, "the run never started its PostgreSQL"
         time.sleep(2)  # well into the scenarios
         proc.send_signal(sig)
-        _, err = proc.communicate(timeout=60)
+        # generous: on a loaded CI machine (the test suite beside a parity run) the
+        # teardown has taken over a minute; what is asserted is that it ends, cleanly
+        _, err = proc.communicate(timeout=180)
     finally:
         if proc.poll() is None:
             proc.kill()
