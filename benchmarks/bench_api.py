@@ -27,7 +27,10 @@ from scenarios.binding import binding
 
 CLIENTS = 4
 REQUESTS = 400
-DEFAULT = "memory,sqlite,postgres@local,dynamodb@moto,dynamodb@moto-server"
+DEFAULT = (
+    "memory,sqlite,postgres@local,mysql@local,firestore@emulator,"
+    "dynamodb@moto,dynamodb@moto-server,dynamodb@local,dynamodb@ministack"
+)
 
 
 def _wait(url: str, proc: subprocess.Popen[bytes]) -> None:
