@@ -491,8 +491,24 @@ class _ProcessEngine(DynamoDbEngine):
     #: polled until it answers (any HTTP status) once the process is started
     ready_path: str = ""
 
+    #: probe transactions, TTL, … once at start (moto-server is Parity's own, serialised)
+    probes_capabilities: ClassVar[bool] = True
+
     def command(self, port: int) -> list[str]:
         raise NotImplementedError
+
+    def locate(self) -> None:
+        """Find what ``command`` runs (a jar, a binary) once ``probe`` said it exists."""
+
+    def start(self) -> None:
+        if self.started:
+            return
+        super().start()  # probe
+        self.locate()
+        self._spawn()
+        self.started = True
+        if self.probes_capabilities:
+            self.detect_capabilities()
 
     def environment(self, port: int) -> dict[str, str]:
         """Extra environment variables for the server process (its own settings)."""
@@ -560,6 +576,7 @@ class MotoServerEngine(_ProcessEngine):
     moto-server``: stock ``moto.server`` plus the DynamoDB serialisation lock)."""
 
     name = "dynamodb@moto-server"
+    probes_capabilities = False  # Parity's own serialised moto: nothing to find out
 
     def probe(self) -> str | None:
         for module in ("moto", "werkzeug", "flask", "boto3"):
@@ -578,13 +595,6 @@ class MotoServerEngine(_ProcessEngine):
             "--port",
             str(port),
         ]
-
-    def start(self) -> None:
-        if self.started:
-            return
-        super().start()
-        self._spawn()
-        self.started = True
 
     def info(self) -> EngineInfo:
         return EngineInfo(
@@ -654,14 +664,8 @@ class DynaliteEngine(_ProcessEngine):
         assert self.binary is not None
         return [str(self.binary), "--port", str(port)]
 
-    def start(self) -> None:
-        if self.started:
-            return
-        super().start()
+    def locate(self) -> None:
         self.binary = find_dynalite()
-        self._spawn()
-        self.started = True
-        self.detect_capabilities()
 
     def server_label(self) -> str:
         return f"dynalite {dynalite_version(self.binary) if self.binary else 'unknown'}"
@@ -827,16 +831,10 @@ class DynamoDbLocalEngine(_ProcessEngine):
             str(port),
         ]
 
-    def start(self) -> None:
-        if self.started:
-            return
-        super().start()
+    def locate(self) -> None:
         self.jar, self.java = find_dynamodb_local(), find_java()
         assert self.jar is not None
         self.server_version = dynamodb_local_version(self.jar)
-        self._spawn()
-        self.started = True
-        self.detect_capabilities()
 
     def server_label(self) -> str:
         return f"DynamoDB Local {self.server_version}"
@@ -915,14 +913,6 @@ class MinistackEngine(_ProcessEngine):
             "SFTP_ENABLED": "0",
             "PERSIST_STATE": "0",
         }
-
-    def start(self) -> None:
-        if self.started:
-            return
-        super().start()
-        self._spawn()
-        self.started = True
-        self.detect_capabilities()
 
     def server_label(self) -> str:
         return f"ministack {ministack_version()}"

@@ -37,7 +37,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from parity.engines.base import EngineInfo, EngineUnavailable
-from parity.engines.server import ServerEngine
+from parity.engines.server import BorrowedServerEngine, ServerEngine
 from parity.redact import redact_url as redact
 
 URL_ENV = "PARITY_MYSQL_URL"
@@ -399,41 +399,22 @@ class LocalMysqlEngine(_MysqlEngine):
 # --- mysql@url ---------------------------------------------------------------------------------
 
 
-class UrlMysqlEngine(_MysqlEngine):
-    """Any server at ``$PARITY_MYSQL_URL``. Databases it made for examples are dropped on
-    ``stop()``: we borrow someone's server, so we leave it as we found it."""
+class UrlMysqlEngine(BorrowedServerEngine, _MysqlEngine):
+    """Any server at ``$PARITY_MYSQL_URL`` (see :class:`BorrowedServerEngine`)."""
 
     name = "mysql@url"
-
-    def __init__(self, url: str | None = None) -> None:
-        super().__init__()
-        self._given = url
-
-    def _target(self) -> str | None:
-        return self._given or os.environ.get(URL_ENV) or None
+    url_env = URL_ENV
+    product = "MySQL"
 
     def probe(self) -> str | None:
-        url = self._target()
-        if not url:
-            return f"{URL_ENV} is not set"
-        missing = _driver_missing()
-        if missing:
-            return missing
-        try:
-            connect_kwargs(url)
-            self._facts = server_facts(url)
-        except ValueError as exc:
-            return f"{URL_ENV} is not a MySQL URL: {exc}"
-        except Exception as exc:
-            return f"MySQL server at {redact(url)} unreachable: {_first_line(exc)}"
-        return None
+        return _driver_missing() or super().probe()
 
-    def start(self) -> None:
-        super().start()
-        target = self._target()
-        assert target is not None
-        self.url = target
+    def accept(self, url: str) -> str:
+        connect_kwargs(url)  # ValueError when it is no MySQL URL
+        return url
 
-    def stop(self) -> None:
-        self.drop_leftover_places()
-        self.url = None
+    def reach(self, url: str) -> None:
+        self._facts = server_facts(url)
+
+    def why(self, exc: BaseException) -> str:
+        return _first_line(exc)

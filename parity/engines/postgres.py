@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from parity.engines.base import EngineInfo, EngineUnavailable
-from parity.engines.server import ServerEngine
+from parity.engines.server import BorrowedServerEngine, ServerEngine
 from parity.redact import redact_url as redact
 
 URL_ENV = "PARITY_POSTGRES_URL"
@@ -412,38 +412,15 @@ class DockerPostgresEngine(_PostgresEngine):
 # --- postgres@url ---------------------------------------------------------------------------
 
 
-class UrlPostgresEngine(_PostgresEngine):
-    """Any server at ``$PARITY_POSTGRES_URL``. Schemas it made for examples are dropped
-    on ``stop()``: we borrow someone's server, so we leave it as we found it."""
+class UrlPostgresEngine(BorrowedServerEngine, _PostgresEngine):
+    """Any server at ``$PARITY_POSTGRES_URL`` (see :class:`BorrowedServerEngine`)."""
 
     name = "postgres@url"
+    url_env = URL_ENV
+    product = "PostgreSQL"
 
-    def __init__(self, url: str | None = None) -> None:
-        super().__init__()
-        self._given = url
+    def accept(self, url: str) -> str:
+        return normalise_url(url)
 
-    def _target(self) -> str | None:
-        return self._given or os.environ.get(URL_ENV) or None
-
-    def probe(self) -> str | None:
-        url = self._target()
-        if not url:
-            return f"{URL_ENV} is not set"
-        try:
-            self._version = server_version(normalise_url(url))
-        except ValueError as exc:
-            return f"{URL_ENV} is not a PostgreSQL URL: {exc}"
-        except Exception as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            return f"PostgreSQL server at {redact(url)} unreachable: {first}"
-        return None
-
-    def start(self) -> None:
-        super().start()
-        target = self._target()
-        assert target is not None
-        self.url = normalise_url(target)
-
-    def stop(self) -> None:
-        self.drop_leftover_places()
-        self.url = None
+    def reach(self, url: str) -> None:
+        self._version = server_version(url)

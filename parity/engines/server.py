@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import os
 from typing import ClassVar
 
 from parity.binding import Store
 from parity.engines.base import Engine, EngineUnavailable
+from parity.redact import redact_url
 
 
 class ServerEngine(Engine):
@@ -66,3 +68,55 @@ class ServerEngine(Engine):
     @abc.abstractmethod
     def _drop(self, base: str, places: list[str]) -> None:
         """Drop ``places`` (and everything in them) on the server at ``base``."""
+
+
+class BorrowedServerEngine(ServerEngine):
+    """A server someone else runs, at ``$<url_env>`` (``postgres@url``, ``mysql@url``).
+    Places it made for examples are dropped on ``stop()``: we borrow someone's server,
+    so we leave it as we found it. Subclasses say how a URL is read and reached."""
+
+    #: the environment variable holding the server's URL
+    url_env: ClassVar[str]
+    #: the server's name in messages ("PostgreSQL")
+    product: ClassVar[str]
+
+    def __init__(self, url: str | None = None) -> None:
+        super().__init__()
+        self._given = url
+
+    def _target(self) -> str | None:
+        return self._given or os.environ.get(self.url_env) or None
+
+    def probe(self) -> str | None:
+        url = self._target()
+        if not url:
+            return f"{self.url_env} is not set"
+        try:
+            self.reach(self.accept(url))
+        except ValueError as exc:
+            return f"{self.url_env} is not a {self.product} URL: {exc}"
+        except Exception as exc:
+            return f"{self.product} server at {redact_url(url)} unreachable: {self.why(exc)}"
+        return None
+
+    def start(self) -> None:
+        super().start()  # probe
+        target = self._target()
+        assert target is not None
+        self.url = self.accept(target)
+
+    def stop(self) -> None:
+        self.drop_leftover_places()
+        self.url = None
+
+    @abc.abstractmethod
+    def accept(self, url: str) -> str:
+        """``url`` in the form the engine hands out; ``ValueError`` if it is not one."""
+
+    @abc.abstractmethod
+    def reach(self, url: str) -> None:
+        """Connect once (and note the server's version); raise when unreachable."""
+
+    def why(self, exc: BaseException) -> str:
+        """One line saying why the server could not be reached."""
+        return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
