@@ -31,6 +31,7 @@ from hypothesis.stateful import (
     rule,
 )
 
+from parity import strategies
 from parity.binding import AppBinding, BindingError, Store
 from parity.diff.normalize import DiffOptions
 from parity.engines.base import Engine, EngineInfo, EngineUnavailable
@@ -71,4 +72,5 @@ __all__ = [
     "release",
     "release_all",
     "rule",
+    "strategies",
 ]
