@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from reference_app.settings import BACKENDS, TRANSPORTS, Settings
+from reference_app.settings import AUTHS, BACKENDS, CONFIG_SOURCES, TRANSPORTS, Settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,6 +30,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--transport", choices=TRANSPORTS, help="outbox transport (REFERENCE_APP_TRANSPORT)"
+    )
+    p.add_argument(
+        "--auth",
+        choices=AUTHS,
+        help="token verifier: the app's own JWTs, or a Cognito user pool on --endpoint-url "
+        "or AWS (REFERENCE_APP_AUTH, default jwt)",
+    )
+    p.add_argument(
+        "--cognito-user-pool-id",
+        help="with --auth cognito: the pool; omit it and --cognito-client-id to make "
+        "(or reuse) the app's own pool (REFERENCE_APP_COGNITO_USER_POOL_ID)",
+    )
+    p.add_argument(
+        "--cognito-client-id", help="the pool's app client (REFERENCE_APP_COGNITO_CLIENT_ID)"
+    )
+    p.add_argument(
+        "--config",
+        choices=CONFIG_SOURCES,
+        dest="config_source",
+        help="where limits, thresholds, TTLs and secrets come from besides the defaults: "
+        "the environment, or SSM Parameter Store under --ssm-prefix "
+        "(REFERENCE_APP_CONFIG_SOURCE, default env)",
+    )
+    p.add_argument(
+        "--ssm-prefix", help="SSM path prefix (REFERENCE_APP_SSM_PREFIX, default /reference-app)"
     )
     p.add_argument("--host", help="bind address (REFERENCE_APP_HOST, default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (REFERENCE_APP_PORT, default 8000)")
@@ -70,10 +95,16 @@ def settings_from_args(argv: Sequence[str] | None = None) -> tuple[Settings, str
     overrides = {k: v for k, v in vars(args).items() if k != "log_level" and v is not None}
     if "REFERENCE_APP_RELAY_INTERVAL_SECONDS" not in os.environ:
         overrides.setdefault("relay_interval_seconds", 1.0)  # a server relays by default
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from reference_app.ssm_config import settings_with_ssm
+
     try:
-        settings = Settings.from_env(**overrides)
+        settings = settings_with_ssm(**overrides)
     except (ValueError, TypeError) as exc:
         _fail(str(exc))
+    except (BotoCoreError, ClientError) as exc:
+        _fail(f"cannot read the SSM parameters: {exc}")
     if settings.parity_mode and not _is_loopback(settings.host):
         _fail(
             f"--parity-mode exposes test controls; it binds to loopback only, not {settings.host}"

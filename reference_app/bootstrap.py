@@ -15,12 +15,11 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from reference_app.adapters.auth import JwtTokens
 from reference_app.adapters.clock import ManualClock, SystemClock
 from reference_app.adapters.ids import UlidGenerator
 from reference_app.adapters.pause import PauseController
+from reference_app.adapters.verifiers import create_tokens
 from reference_app.backends.registry import create_backend
-from reference_app.domain.rules import CreditPolicy
 from reference_app.service_layer.backoff import RetryPolicy
 from reference_app.service_layer.context import Policies, Services
 from reference_app.service_layer.outbox_relay import OutboxRelay
@@ -102,7 +101,7 @@ def build_container(
         backend=backend,
         clock=clock,
         ids=ids,
-        tokens=JwtTokens(settings.secret, settings.admin_token),
+        tokens=create_tokens(settings),
         pause=pause,
         cursors=CursorCodec(settings.secret),
         policies=Policies(
@@ -112,7 +111,7 @@ def build_container(
             ),
             max_conflict_retries=settings.max_conflict_retries,
             event_source=settings.event_source,
-            credit=CreditPolicy(),
+            credit=settings.credit_policy(),
         ),
     )
     relay = OutboxRelay(

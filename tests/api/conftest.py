@@ -122,6 +122,9 @@ class Ledger:
 
 
 def make_ledger(engine_name: str, **overrides: Any) -> Iterator[Ledger]:
+    engine_name, _, auth = engine_name.partition("+")
+    if auth == "cognito":  # tokens from a Cognito pool on the moto server
+        overrides.update(auth="cognito", endpoint_url=engine_or_skip(COGNITO_HOST).store().url)
     engine = engine_or_skip(engine_name)
     settings = settings_for(
         engine,
@@ -133,7 +136,9 @@ def make_ledger(engine_name: str, **overrides: Any) -> Iterator[Ledger]:
     )
     app = create_app(settings)
     with TestClient(app, raise_server_exceptions=False) as client:
-        yield Ledger(client, app.state.container, engine_name)
+        yield Ledger(
+            client, app.state.container, engine_name if not auth else f"{engine_name}+{auth}"
+        )
 
 
 #: The Firestore emulator runs the whole API suite too: measured on 2 busy cores, its 86
@@ -141,6 +146,12 @@ def make_ledger(engine_name: str, **overrides: Any) -> Iterator[Ledger]:
 FIRESTORE_API_ENGINES = ["firestore@emulator"]
 
 
-@pytest.fixture(params=[*API_ENGINES, *FIRESTORE_API_ENGINES])
+#: One run with the Cognito verifier (``--auth cognito``), on the cheapest backend: the
+#: verifier is what differs, so one backend is enough. Its pool lives on this engine.
+COGNITO_API_RUNS = ["memory+cognito"]
+COGNITO_HOST = "dynamodb@moto"
+
+
+@pytest.fixture(params=[*API_ENGINES, *FIRESTORE_API_ENGINES, *COGNITO_API_RUNS])
 def ledger(request: pytest.FixtureRequest) -> Iterator[Ledger]:
     yield from make_ledger(request.param)

