@@ -10,12 +10,15 @@ runner and the pytest plugin do it), which returns a subclass: classes stay reus
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Mapping
+from functools import cache
+from types import FrameType
 from typing import Any, ClassVar
 
 from hypothesis.control import current_build_context
 from hypothesis.errors import InvalidArgument
-from hypothesis.stateful import RuleBasedStateMachine
+from hypothesis.stateful import INITIALIZE_RULE_MARKER, RULE_MARKER, RuleBasedStateMachine
 
 from parity.lockstep.driver import LockstepDriver, PendingCall
 from parity.lockstep.session import LockstepSession
@@ -31,6 +34,10 @@ class LockstepMachine(RuleBasedStateMachine):
     #: control seams of the app this scenario drives (``"clock"``, ``"ids"``,
     #: ``"pause"``); unsupported when the app binding does not offer them all
     controls: ClassVar[frozenset[str]] = frozenset()
+    #: the paths through the app this scenario documents (``"takeover after abandonment"``);
+    #: a rule marks one taken with :meth:`reached`, and the report's coverage table shows
+    #: any path a backend never reached
+    paths: ClassVar[tuple[str, ...]] = ()
     session: ClassVar[LockstepSession | None] = None
 
     def __init__(self) -> None:
@@ -43,6 +50,9 @@ class LockstepMachine(RuleBasedStateMachine):
             )
         self._session = session
         self.lockstep: LockstepDriver = session.new_driver()
+        self._rules_run: Counter[str] = Counter()
+        self._paths_taken: Counter[str] = Counter()
+        self._rule_frame: FrameType | None = None
 
     @classmethod
     def scenario_name(cls) -> str:
@@ -53,7 +63,22 @@ class LockstepMachine(RuleBasedStateMachine):
         """A subclass of this machine bound to ``session`` (Hypothesis instantiates it)."""
         return type(cls.__name__, (cls,), {"session": session, "__module__": cls.__module__})
 
+    @classmethod
+    def rule_names(cls) -> frozenset[str]:
+        """Every rule and initialize rule of this machine (its own and inherited)."""
+        return _rule_names(cls)
+
     # for scenarios ----------------------------------------------------------------------
+
+    def reached(self, path: str) -> None:
+        """Mark a documented path taken (like ``hypothesis.event``, but counted per
+        backend in the report's coverage table). An undeclared name is a typo: it raises."""
+        if self.paths and path not in self.paths:
+            raise ValueError(
+                f"{type(self).__name__}.reached({path!r}): not one of its paths "
+                f"{list(self.paths)}; add it to `paths`"
+            )
+        self._paths_taken[path] += 1
 
     def call(
         self,
@@ -66,6 +91,7 @@ class LockstepMachine(RuleBasedStateMachine):
         label: str = "",
     ) -> Response:
         """Send to every backend, compare, return the reference's answer."""
+        self._note_rule()
         return self.lockstep.call(method, path, self._headers(token, headers), json, label)
 
     def start(
@@ -79,6 +105,7 @@ class LockstepMachine(RuleBasedStateMachine):
         label: str = "",
     ) -> PendingCall:
         """Send without waiting (for forced interleavings); ``.wait()`` compares."""
+        self._note_rule()
         self.lockstep.hold()
         return self.lockstep.start(method, path, self._headers(token, headers), json, label)
 
@@ -98,6 +125,23 @@ class LockstepMachine(RuleBasedStateMachine):
                 break
         return items
 
+    def _note_rule(self) -> None:
+        """Count the rule Hypothesis is running, once per invocation however many calls
+        it makes: the outermost frame on the stack that is a rule of this machine."""
+        names = self.rule_names()
+        frame: FrameType | None = sys._getframe(2)
+        outermost: FrameType | None = None
+        for _ in range(16):
+            if frame is None:
+                break
+            if frame.f_code.co_name in names and frame.f_locals.get("self") is self:
+                outermost = frame
+            frame = frame.f_back
+        if outermost is not None and outermost is not self._rule_frame:
+            # holding the frame keeps its identity unique until the next rule runs
+            self._rule_frame = outermost
+            self._rules_run[outermost.f_code.co_name] += 1
+
     @staticmethod
     def _headers(token: str | None, headers: Mapping[str, str] | None) -> dict[str, str]:
         out = dict(headers or {})
@@ -111,4 +155,19 @@ class LockstepMachine(RuleBasedStateMachine):
         except InvalidArgument:  # run outside Hypothesis (a direct instantiation)
             final = False
         error = sys.exc_info()[1]
+        self._rule_frame = None
+        self._session.coverage.declare(self.rule_names(), self.paths)
+        self._session.coverage.add_example(
+            self.lockstep.backends, self.lockstep.steps, self._rules_run, self._paths_taken
+        )
         self._session.finish(self.lockstep, self.scenario_name(), final, error)
+
+
+@cache
+def _rule_names(cls: type) -> frozenset[str]:
+    return frozenset(
+        name
+        for name in dir(cls)
+        if hasattr(getattr(cls, name, None), RULE_MARKER)
+        or hasattr(getattr(cls, name, None), INITIALIZE_RULE_MARKER)
+    )

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from parity.diff.normalize import DiffOptions
+from parity.lockstep.coverage import Coverage
 from parity.lockstep.divergence import BackendDown
 from parity.lockstep.driver import LockstepDriver
 from parity.lockstep.interleave import release_armed
@@ -77,6 +78,8 @@ class LockstepSession:
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
         self.stats = SessionStats()
+        #: rules, documented paths and endpoint statuses every example reached
+        self.coverage = Coverage()
         self.final: ExampleRecord | None = None
         #: the shortest example that diverged, whatever Hypothesis makes of it later: when
         #: a failure cannot be replayed (a race lost once, a timeout under load) Hypothesis

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from parity.report import coverage
 from parity.report.model import RunReport
 from parity.report.repro import call_line, enrich, value_text
 
@@ -106,6 +107,7 @@ def render(report: RunReport) -> str:
             f"- `{f['operation']}` on {f['backend']}: {f['check']}: {f['message']}"
             for f in report.contract_failures
         ]
+    lines += coverage.markdown(report)
     lines += _runs(report)
     return "\n".join(lines) + "\n"
 
