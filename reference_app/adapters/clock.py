@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 DEFAULT_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+_SECOND_US = 1_000_000
 
 
 class SystemClock:
@@ -14,25 +17,53 @@ class SystemClock:
 
 
 class ManualClock:
-    """Time that moves only when told to: identical on every backend in a parity run."""
+    """Time that moves only when told to: identical on every backend in a parity run.
+
+    A clock that stands still stores every timestamp at ``.000000``, so a store that
+    keeps milliseconds, or sorts timestamps as variable-width text, looks exactly like
+    one that keeps microseconds. :meth:`tick` gives it a real clock's texture,
+    deterministically: every later read creeps the sub-second part forward by the next
+    of the given microsecond steps (cycled), so stored times land on ``.000000``,
+    ``.999999`` and everything between, and equal times (a step of 0) happen too.
+
+    The creep never carries into the next whole second of the clock's position: an
+    :meth:`advance` of N whole seconds still means exactly N seconds to a model that
+    counts them (an expiry N seconds later is at or after it, never before), while
+    what is stored carries microseconds.
+    """
 
     def __init__(self, start: datetime = DEFAULT_EPOCH) -> None:
-        self._now = start
+        self._position = start
+        self._creep_us = 0
+        self._steps: Iterable[int] = ()
         self._lock = threading.Lock()
 
     def now(self) -> datetime:
         with self._lock:
-            return self._now
+            self._creep_us += next(iter(self._steps), 0)
+            return self._current()
+
+    def _current(self) -> datetime:
+        room = _SECOND_US - 1 - self._position.microsecond  # up to .999999 of its second
+        return self._position + timedelta(microseconds=min(self._creep_us, room))
+
+    def tick(self, steps: list[int]) -> datetime:
+        """From now on, each read moves the sub-second part by the next step (µs)."""
+        if any(step < 0 or step >= _SECOND_US for step in steps):
+            raise ValueError("a tick is 0 to 999999 microseconds")
+        with self._lock:
+            self._steps = itertools.cycle(steps) if steps else ()
+            return self._current()
 
     def advance(self, seconds: float) -> datetime:
         if seconds < 0:
             raise ValueError("a manual clock never goes back")
         with self._lock:
-            self._now += timedelta(seconds=seconds)
-            return self._now
+            self._position += timedelta(seconds=seconds)
+            return self._current()
 
     def set(self, when: datetime) -> None:
         with self._lock:
-            if when < self._now:
+            if when < self._current():
                 raise ValueError("a manual clock never goes back")
-            self._now = when
+            self._position, self._creep_us = when, 0
