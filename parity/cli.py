@@ -78,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="parallel workers (pytest-xdist); results merge into one report",
     )
     run.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="run part K of N (a CI matrix of N machines, same --seed on each); "
+        "join the parts with parity report merge",
+    )
+    run.add_argument(
         "--no-regressions",
         action="store_true",
         help="skip replaying the fixtures/regressions corpus",
@@ -246,12 +252,14 @@ def _run(args: argparse.Namespace, config: ParityConfig) -> int:
     if backends:
         check_engines(backends, config)
     from parity.run.orchestrator import check_scenarios, suite_names
+    from parity.run.shard import parse_shard
 
     check_scenarios(config, suite_names(args.suite), _names(args.scenarios))
+    shard = parse_shard(args.shard, args.seed)
     if args.workers > 1:
         from parity.xdist import run_parallel
 
-        return run_parallel(args, config, backends)
+        return run_parallel(args, config, backends, shard)
     options = RunOptions(
         backends=backends,
         suite=args.suite,
@@ -262,6 +270,7 @@ def _run(args: argparse.Namespace, config: ParityConfig) -> int:
         transport=args.transport,
         regressions=not args.no_regressions,
         scenarios=_names(args.scenarios),
+        shard=shard,
     )
     outcome = execute(options, config)
     if outcome.files:
@@ -392,12 +401,15 @@ def _backends(config: ParityConfig) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from parity.report.model import RunReport, merge_reports
+    from parity.report.merge import check_shards, merge_reports
+    from parity.report.model import RunReport
     from parity.report.writers import write_all
     from parity.run.orchestrator import check_report_dir
 
     check_report_dir(args.out, "--out")
-    merged = merge_reports([RunReport.load(p) for p in args.inputs])
+    reports = [RunReport.load(p) for p in args.inputs]
+    check_shards(reports)
+    merged = merge_reports(reports)
     written = write_all(merged, args.out)
     print(f"merged {len(args.inputs)} report(s): {', '.join(str(p) for p in written)}")
     return merged.exit_code

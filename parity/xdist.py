@@ -1,10 +1,11 @@
 """``parity run -n N``: the run split into N shards under pytest-xdist, merged into one.
 
-Each shard is one pytest item (:func:`test_parity_shard` in :mod:`parity.xdist_shard`)
-that runs every scenario with its share of the examples and its own seed offset, on its
-own engines, with namespaces carrying the xdist worker id. Shards write partial
-``parity.json`` files; this process merges them (:func:`~parity.report.merge_reports`)
-and renders the one report.
+Each worker is one pytest item (:func:`test_parity_shard` in :mod:`parity.xdist_shard`)
+that runs its part of the run (:meth:`Shard.worker <parity.run.shard.Shard.worker>` of
+the machine's ``--shard``, the whole run without one) on its own engines, with
+namespaces carrying the xdist worker id. Workers write partial ``parity.json`` files;
+this process merges them (:func:`~parity.report.merge_reports`) and renders the one
+report.
 """
 
 from __future__ import annotations
@@ -20,16 +21,18 @@ from pathlib import Path
 from typing import Any
 
 from parity.config import ParityConfig
-from parity.report.model import ReportError, RunReport, merge_reports
+from parity.report.merge import merge_reports
+from parity.report.model import ReportError, RunReport
 from parity.report.repro import call_line, enrich
 from parity.report.writers import write_all
 from parity.run.backends import InfraError
+from parity.run.shard import Shard
 
 WORKERS_DIR = ".workers"
 
 
 def shard_spec(
-    args: argparse.Namespace, config: ParityConfig, backends: list[str] | None
+    args: argparse.Namespace, config: ParityConfig, backends: list[str] | None, shard: Shard
 ) -> dict[str, Any]:
     return {
         "backends": backends,
@@ -41,18 +44,21 @@ def shard_spec(
         "transport": args.transport,
         "regressions": not args.no_regressions,
         "shards": args.workers,
+        "machine_shard": list(shard.machine),
         "run_id": uuid.uuid4().hex[:12],
         "config": str(args.config) if args.config else None,
         "scenarios": [n.strip() for n in args.scenarios.split(",")] if args.scenarios else None,
     }
 
 
-def run_parallel(args: argparse.Namespace, config: ParityConfig, backends: list[str] | None) -> int:
+def run_parallel(
+    args: argparse.Namespace, config: ParityConfig, backends: list[str] | None, shard: Shard
+) -> int:
     try:
         import xdist  # noqa: F401
     except ImportError as exc:
         raise InfraError("-n needs pytest-xdist (pip install pytest-xdist)") from exc
-    spec = shard_spec(args, config, backends)
+    spec = shard_spec(args, config, backends, shard)
     report_dir = Path(spec["report_dir"])
     workers = report_dir / WORKERS_DIR
     shutil.rmtree(workers, ignore_errors=True)
@@ -74,7 +80,8 @@ def run_parallel(args: argparse.Namespace, config: ParityConfig, backends: list[
         "--parity-shard-spec",
         json.dumps(spec),
     ]
-    print(f"parity run: {args.workers} workers, seed {spec['seed']}, run {spec['run_id']}")
+    part = f", shard {shard.label}" if shard.label else ""
+    print(f"parity run: {args.workers} workers{part}, seed {spec['seed']}, run {spec['run_id']}")
     proc = subprocess.run(command, capture_output=True, text=True)
     errors = sorted(workers.glob("*.error"))
     if errors:
@@ -90,6 +97,7 @@ def run_parallel(args: argparse.Namespace, config: ParityConfig, backends: list[
     except ReportError as exc:
         raise InfraError(str(exc)) from exc
     merged.run_id = spec["run_id"]
+    merged.examples = spec["examples"]  # every worker was told the run's total
     written = write_all(merged, report_dir)
     reference = merged.reference
     for key, row in merged.cells.items():

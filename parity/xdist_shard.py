@@ -12,6 +12,7 @@ from parity.config import load_config
 from parity.pytest_plugin import worker_id
 from parity.run.backends import InfraError
 from parity.run.orchestrator import RunOptions, execute
+from parity.run.shard import Shard
 from parity.xdist import WORKERS_DIR
 
 
@@ -20,6 +21,8 @@ def test_parity_shard(parity_shard: int, request: pytest.FixtureRequest) -> None
     report_dir = Path(spec["report_dir"])
     workers = report_dir / WORKERS_DIR
     config = load_config(Path(spec["config"]) if spec["config"] else None)
+    index, count = spec.get("machine_shard", [0, 1])
+    machine = Shard(((index, count),))
     options = RunOptions(
         backends=spec["backends"],
         suite=spec["suite"],
@@ -28,9 +31,9 @@ def test_parity_shard(parity_shard: int, request: pytest.FixtureRequest) -> None
         seed=spec["seed"],
         report_dir=report_dir,
         transport=spec["transport"],
-        regressions=spec["regressions"] and parity_shard == 0,
+        regressions=spec["regressions"],
         worker=worker_id(),
-        shard=(parity_shard, spec["shards"]),
+        shard=machine.worker(parity_shard, spec["shards"]),
         run_id=spec["run_id"],
         write_files=False,
         terminal=False,

@@ -92,11 +92,16 @@ def run(ctx: Any) -> None:
         ),
     )
     try:
-        for operation in runner.operations():
+        # Each operation is seeded by its own name, so a shard's block of them (and of
+        # the stateful run, the last unit) answers as in a one-machine run.
+        for operation in ctx.shard.take([*runner.operations(), STATEFUL]):
+            if operation == STATEFUL:
+                ctx.emit(ScenarioStarted(SUITE, STATEFUL, ctx.backends.names))
+                steps = min(ctx.steps, 10)
+                report(ctx, runner.run_stateful(stateful_scenarios(ctx.examples), steps))
+                continue
             ctx.emit(ScenarioStarted(SUITE, operation.label, ctx.backends.names))
             report(ctx, runner.run_operation(operation))
-        ctx.emit(ScenarioStarted(SUITE, STATEFUL, ctx.backends.names))
-        report(ctx, runner.run_stateful(stateful_scenarios(ctx.examples), min(ctx.steps, 10)))
     finally:
         runner.close()
 

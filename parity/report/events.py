@@ -24,6 +24,8 @@ class RunStarted:
     machine: str
     #: when the run started, ISO 8601 UTC (``2026-01-31T12:00:00Z``)
     started_at: str = ""
+    #: ``K/N`` when this run is one machine's part of a sharded run, else empty
+    shard: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The report model: what ``parity.json`` holds, built from the event stream.
 
 Every format (JSON, JUnit, HTML, Markdown) renders a :class:`RunReport`, and ``parity
-report merge`` loads several and joins them, so there is one source of truth per run.
+report merge`` loads several and joins them (:mod:`parity.report.merge`), so there is
+one source of truth per run.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from parity.report.repro import enrich
 
 #: 2: ``started_at``, ``runs`` (every merged input's seed, machines and time), and
 #: divergences carry ``calls`` and ``differences``; the reference's passing cells are not
-#: counted in ``summary``. Version 1 reports still load (and merge).
+#: counted in ``summary``; ``shard`` (``K/N``, empty for a whole run) was added without a
+#: new version (older readers ignore it). Version 1 reports still load (and merge).
 SCHEMA_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 KIND = "parity-report"
@@ -63,6 +65,8 @@ class RunReport:
     #: one entry per run this report is made of: run_id, seed, machines, started_at,
     #: seconds, exit_code (a merged report lists every input)
     runs: list[dict[str, Any]] = field(default_factory=list)
+    #: ``K/N`` when this report is one machine's part of a sharded run (``--shard``)
+    shard: str = ""
 
     # derived ----------------------------------------------------------------------------
 
@@ -122,6 +126,7 @@ class RunReport:
             "verdict": self.verdict(),
             "started_at": self.started_at,
             "runs": self.all_runs(),
+            "shard": self.shard,
         }
 
     def all_runs(self) -> list[dict[str, Any]]:
@@ -136,6 +141,7 @@ class RunReport:
             "started_at": self.started_at,
             "seconds": round(self.seconds, 3),
             "exit_code": self.exit_code,
+            "shard": self.shard,
         }
 
     @classmethod
@@ -193,44 +199,6 @@ def verdict_text(divergences: int, contract: int = 0, errors: int = 0, fails: in
     return ", ".join(parts) or "no divergence"
 
 
-def merge_reports(reports: list[RunReport]) -> RunReport:
-    out = RunReport()
-    for rep in reports:
-        out.runs += rep.runs or [rep.run_entry()]
-        if rep.started_at and (not out.started_at or rep.started_at < out.started_at):
-            out.started_at = rep.started_at
-        out.run_id = out.run_id or rep.run_id
-        out.reference = out.reference or rep.reference
-        out.seed = rep.seed if out.seed is None else out.seed
-        out.examples += rep.examples
-        out.backends += [b for b in rep.backends if b not in out.backends]
-        out.suites += [s for s in rep.suites if s not in out.suites]
-        out.machines += [m for m in rep.machines if m not in out.machines]
-        out.engines.update(rep.engines)
-        out.versions = out.versions or rep.versions
-        for key, row in rep.cells.items():
-            target = out.cells.setdefault(key, {})
-            for backend, cell in row.items():
-                target[backend] = merge_cell(target[backend], cell) if backend in target else cell
-        for key, info in rep.scenarios.items():
-            if key in out.scenarios:
-                mine = out.scenarios[key]
-                out.scenarios[key] = {
-                    k: round(mine.get(k, 0) + v, 4) if isinstance(v, int | float) else v
-                    for k, v in info.items()
-                }
-            else:
-                out.scenarios[key] = dict(info)
-        seen = {d["id"] for d in out.divergences}
-        out.divergences += [d for d in rep.divergences if d["id"] not in seen]
-        out.contract_failures += rep.contract_failures
-        out.seconds = max(out.seconds, rep.seconds)
-    out.exit_code = max([r.exit_code for r in reports if r.exit_code == 2] or [0]) or (
-        out.verdict_exit_code()
-    )
-    return out
-
-
 class ReportBuilder:
     """The handler that turns events into a :class:`RunReport`."""
 
@@ -246,6 +214,7 @@ class ReportBuilder:
             rep.engines, rep.versions = dict(event.engines), dict(event.versions)
             rep.machines = [event.machine]
             rep.started_at = event.started_at
+            rep.shard = event.shard
         elif isinstance(event, ScenarioFinished):
             key = f"{event.suite}/{event.scenario}"
             row = rep.cells.setdefault(key, {})

@@ -11,6 +11,7 @@ from parity.config import ParityConfig
 from parity.lockstep.session import LockstepSession
 from parity.report.events import Event, EventBus
 from parity.run.backends import Backends
+from parity.run.shard import WHOLE, Shard
 
 
 @dataclass
@@ -25,8 +26,8 @@ class RunContext:
     report_dir: Path
     run_id: str
     worker: str = "main"
-    #: "k/n": this process runs shard k of n of every scenario's examples (xdist)
-    shard: tuple[int, int] = (0, 1)
+    #: the part of the run this process does (``--shard K/N``, ``-n`` workers)
+    shard: Shard = WHOLE
     #: what traces record of the app binding and configuration
     app: dict[str, Any] = field(default_factory=dict)
     backend_names: list[str] = field(default_factory=list)

@@ -33,6 +33,7 @@ from parity.report.writers import FilesHandler
 from parity.run import regressions
 from parity.run.backends import InfraError, app_record, default_backends, provision
 from parity.run.context import RunContext
+from parity.run.shard import WHOLE, Shard
 from parity.suites.registry import SuiteNotInstalled, load_suite
 from parity.trace.model import collect_versions
 
@@ -50,7 +51,8 @@ class RunOptions:
     transport: str = "asgi"
     regressions: bool = True
     worker: str = "main"
-    shard: tuple[int, int] = (0, 1)
+    #: the part of the run this process does (``--shard K/N``, ``-n`` workers)
+    shard: Shard = WHOLE
     run_id: str | None = None
     write_files: bool = True
     handlers: list[Handler] = field(default_factory=list)
@@ -193,10 +195,7 @@ def execute(options: RunOptions, config: ParityConfig) -> RunOutcome:
     builder = ReportBuilder()
     bus = EventBus([builder, *options.handlers])
     examples = options.examples or config.examples
-    shard, shards = options.shard
-    ticker = ProgressTicker(
-        bus, max(1, examples // shards + (1 if shard < examples % shards else 0))
-    )
+    ticker = ProgressTicker(bus, options.shard.examples(examples))
     bus.add(ticker)
     if options.terminal:
         bus.add(TerminalHandler())
@@ -235,6 +234,7 @@ def execute(options: RunOptions, config: ParityConfig) -> RunOutcome:
                 versions=collect_versions(),
                 machine=f"{platform.node()}:{options.worker}",
                 started_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                shard=options.shard.label,
             )
         )
         for _, suite in suites:

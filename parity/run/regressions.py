@@ -47,7 +47,7 @@ def unsupported_cells(ctx: RunContext, needs: frozenset[str]) -> dict[str, CellR
 
 
 def run(ctx: RunContext) -> None:
-    for path in corpus(ctx.config.regressions):
+    for path in ctx.shard.take(corpus(ctx.config.regressions)):
         name = path.stem
         ctx.emit(ScenarioStarted(SUITE, name, ctx.backends.names))
         started = time.perf_counter()

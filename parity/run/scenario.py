@@ -168,14 +168,15 @@ def run_scenario(
     remaining = [b for b in ctx.backends.names if b not in cells]
     ctx.emit(ScenarioStarted(suite, name, list(ctx.backends.names)))
     tally = _Tally()
-    shard, shards = ctx.shard
-    examples = max(1, ctx.examples // shards + (1 if shard < ctx.examples % shards else 0))
+    examples = ctx.shard.examples(ctx.examples)
     attempt = 0
     while remaining:
         attempt += 1
         session = ctx.session(remaining, f"{name}{attempt}")
         try:
-            error = hypothesis_run(machine.bind(session), examples, ctx.steps, ctx.seed + shard)
+            error = hypothesis_run(
+                machine.bind(session), examples, ctx.steps, ctx.shard.seed(ctx.seed)
+            )
         finally:
             session.close()
             tally.add(session)
