@@ -98,6 +98,7 @@ def run_parallel(
         raise InfraError(str(exc)) from exc
     merged.run_id = spec["run_id"]
     merged.examples = spec["examples"]  # every worker was told the run's total
+    merged.shard = shard.label  # the workers' parts make up this machine's shard
     written = write_all(merged, report_dir)
     reference = merged.reference
     for key, row in merged.cells.items():

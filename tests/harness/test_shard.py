@@ -169,3 +169,22 @@ def test_merge_cli_of_an_incomplete_matrix_is_one_line_and_exit_2(
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1 and "missing shard(s) 2/2" in err
+
+
+@pytest.mark.slow
+def test_xdist_workers_inside_a_shard_write_that_shard(tmp_path: Path) -> None:
+    """``-n 2 --shard 1/2``: two workers split machine 1's part; its report is shard 1/2
+    (both workers listed) and merges with machine 2's part into a whole run."""
+    first, second = tmp_path / "s1", tmp_path / "s2"
+    assert main([*SMALL_RUN, "-n", "2", "--shard", "1/2", "--report-dir", str(first)]) == 0
+    assert main([*SMALL_RUN, "--shard", "2/2", "--report-dir", str(second)]) == 0
+    part = json.loads((first / "parity.json").read_text())
+    assert part["shard"] == "1/2" and part["examples"] == 4
+    assert sorted(r["shard"] for r in part["runs"]) == ["1/2", "1/2"]
+    merged = tmp_path / "merged"
+    parts = [str(first / "parity.json"), str(second / "parity.json")]
+    assert main(["report", "merge", *parts, "--out", str(merged)]) == 0
+    whole = json.loads((merged / "parity.json").read_text())
+    assert whole["shard"] == "" and whole["examples"] == 4
+    assert whole["cells"]["scenarios/ledger"]["sqlite"]["examples"] >= 4
+    assert len(whole["runs"]) == 3
