@@ -7,7 +7,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from parity.report import coverage
+from parity.report import capabilities, coverage
 from parity.report.model import RunReport
 from parity.report.repro import call_parts, enrich, status_text, value_text
 
@@ -202,6 +202,7 @@ reference {escape(report.reference)} · seed {escape(str(seeds))} · {report.sec
 {_runs(report)}
 <h2>Timings</h2>{_timings(report)}
 <h2>Engines</h2>{_engines(report)}
+{capabilities.html(report)}
 </body></html>
 """
 

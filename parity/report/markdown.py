@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from parity.report import coverage
+from parity.report import capabilities, coverage
 from parity.report.model import RunReport
 from parity.report.repro import call_line, enrich, value_text
 
@@ -108,6 +108,7 @@ def render(report: RunReport) -> str:
             for f in report.contract_failures
         ]
     lines += coverage.markdown(report)
+    lines += capabilities.markdown(report)
     lines += _runs(report)
     return "\n".join(lines) + "\n"
 

@@ -16,6 +16,7 @@ from parity.binding import AppBinding, BindingError
 from parity.config import ConfigError, ParityConfig, load_binding
 from parity.diff.options import DiffOptions
 from parity.engines.base import Engine, EngineUnavailable
+from parity.engines.capabilities import probe_capabilities
 from parity.engines.registry import (
     ENGINES,
     canonical,
@@ -156,6 +157,7 @@ def provision(
             engine.seed = seed
             engine.start()
             backends.engines[name] = engine
+            capabilities = probe_capabilities(engine)  # before the scenarios rely on them
             backends.prepared.append((binding, engine))
             binding.prepare_store(engine.store())
             info = engine.info()
@@ -165,6 +167,7 @@ def provision(
                 "version": info.version,
                 "details": info.details,
                 "unsupported": {**info.unsupported, **engine.unsupported},
+                "capabilities": capabilities,
             }
             backends.factories[name] = AppTargetFactory(
                 name, engine, binding, transport, build=fault_builder(engine, binding)
