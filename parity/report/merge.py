@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from parity.config import ConfigError
+from parity.lockstep.coverage import merge as merge_coverage
 from parity.report.model import ReportError, RunReport, merge_cell
 from parity.run.shard import Shard
 
@@ -85,14 +86,8 @@ def merge_reports(reports: list[RunReport]) -> RunReport:
             for backend, cell in row.items():
                 target[backend] = merge_cell(target[backend], cell) if backend in target else cell
         for key, info in rep.scenarios.items():
-            if key in out.scenarios:
-                mine = out.scenarios[key]
-                out.scenarios[key] = {
-                    k: round(mine.get(k, 0) + v, 4) if isinstance(v, int | float) else v
-                    for k, v in info.items()
-                }
-            else:
-                out.scenarios[key] = dict(info)
+            mine = out.scenarios.get(key)
+            out.scenarios[key] = _merge_info(mine, info) if mine is not None else dict(info)
         seen = {d["id"] for d in out.divergences}
         out.divergences += [d for d in rep.divergences if d["id"] not in seen]
         out.contract_failures += rep.contract_failures
@@ -115,3 +110,20 @@ def in_suite_order(
         return suites.index(suite) if suite in suites else len(suites)
 
     return {key: cells[key] for key in sorted(cells, key=rank)}
+
+
+def _merge_info(mine: dict[str, Any], info: dict[str, Any]) -> dict[str, Any]:
+    """One scenario's timings and coverage from two parts: numbers (and per-backend
+    numbers) add up, coverage tallies add up, anything else is the later part's."""
+    out = dict(mine)
+    for k, v in info.items():
+        if k == "coverage":
+            out[k] = merge_coverage(mine.get(k), v)
+        elif isinstance(v, int | float):
+            out[k] = round(mine.get(k, 0) + v, 4)
+        elif isinstance(v, dict) and all(isinstance(x, int | float) for x in v.values()):
+            before = mine.get(k) or {}
+            out[k] = {b: round(before.get(b, 0) + v.get(b, 0), 4) for b in {**before, **v}}
+        else:
+            out[k] = v
+    return out

@@ -18,6 +18,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis.errors import Flaky
 from hypothesis.stateful import get_state_machine_test
 
+from parity.lockstep.coverage import merge as merge_coverage
 from parity.lockstep.divergence import find_backend_down
 from parity.lockstep.machine import LockstepMachine
 from parity.lockstep.session import LockstepSession
@@ -74,6 +75,7 @@ class _Tally:
     critical: float = 0.0
     compare: float = 0.0
     backend_seconds: dict[str, float] = field(default_factory=dict)
+    coverage: dict[str, Any] = field(default_factory=dict)
 
     def add(self, session: LockstepSession) -> None:
         s = session.stats
@@ -84,6 +86,7 @@ class _Tally:
         self.compare += s.compare_seconds
         for name, seconds in s.backend_seconds.items():
             self.backend_seconds[name] = self.backend_seconds.get(name, 0.0) + seconds
+        self.coverage = merge_coverage(self.coverage, session.coverage.to_dict())
 
 
 def report_divergence(
@@ -213,6 +216,7 @@ def run_scenario(
         "critical_seconds": round(tally.critical, 4),
         "compare_seconds": round(tally.compare, 4),
         "backend_seconds": {b: round(s, 4) for b, s in tally.backend_seconds.items()},
+        "coverage": tally.coverage,
     }
     ordered = {b: _with_work(cells[b], tally, b) for b in ctx.backends.names if b in cells}
     ctx.emit(

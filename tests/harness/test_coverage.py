@@ -99,3 +99,25 @@ def test_shards_add_up_and_the_report_names_a_backend_left_behind() -> None:
     text = "\n".join(rendered.markdown(report))
     assert "## Coverage" in text and "| endpoint | `GET /x` | 200×3, 404×1 | b, c |" in text  # noqa: RUF001
     assert 'id="coverage"' in rendered.html(report)
+
+
+def test_merged_reports_add_coverage_and_per_backend_seconds() -> None:
+    from parity.report.merge import merge_reports
+
+    def part(n: int) -> RunReport:
+        return RunReport(
+            reference="ref",
+            backends=["ref"],
+            scenarios={
+                "s/x": {
+                    "seconds": 1.0,
+                    "backend_seconds": {"ref": 0.5},
+                    "coverage": {"rules": {"r": {"ref": n}}, "paths": {}, "endpoints": {}},
+                }
+            },
+        )
+
+    merged = merge_reports([part(1), part(2)]).scenarios["s/x"]
+    assert merged["coverage"]["rules"]["r"] == {"ref": 3}
+    assert merged["backend_seconds"] == {"ref": 1.0}
+    assert merged["seconds"] == 2.0
