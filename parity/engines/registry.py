@@ -75,7 +75,11 @@ def load_entry_points() -> None:
 
 
 def canonical(name: str) -> str:
-    """Resolve aliases and ``@best`` preferences to one concrete engine name."""
+    """Resolve aliases and ``@best`` preferences to one concrete engine name (modifiers,
+    ``+throttle`` and the like, are kept: see :mod:`parity.engines.modifiers`)."""
+    base, plus, modifiers = name.partition("+")
+    if plus:
+        return canonical(base) + plus + modifiers
     name = ALIASES.get(name, name)
     choices = PREFERENCES.get(name)
     if choices is None:
@@ -126,4 +130,22 @@ def engine_class(name: str) -> type[Engine]:
 
 
 def create_engine(name: str) -> Engine:
+    """A new, unstarted engine; ``base+modifier…`` names a modified base engine."""
+    if "+" in name:
+        from parity.engines.modifiers import modified_engine
+
+        return modified_engine(name)
     return engine_class(name)()
+
+
+def check_name(name: str) -> None:
+    """Raise :class:`EngineUnavailable` (one line, with a "did you mean") unless ``name``
+    is a registered engine, alias or preference, with valid modifiers. Starts nothing."""
+    load_entry_points()
+    base = name.partition("+")[0]
+    if base not in ENGINES and base not in ALIASES and base not in PREFERENCES:
+        raise unknown_engine(base)
+    if "+" in name:
+        from parity.engines.modifiers import check_name as check_modifiers
+
+        check_modifiers(name)

@@ -16,8 +16,9 @@ the rest see rowcount 0 (a :class:`CommitConflict`); inserts are guarded by uniq
 constraints with ``ON CONFLICT DO NOTHING``, which likewise waits for the other
 transaction and then reports 0 rows. REPEATABLE READ or SERIALIZABLE would add nothing
 to that guarantee but would turn ordinary races into serialization failures and retries.
-Should the server still abort a transaction (deadlock, serialization failure), it
-surfaces as a CommitConflict, which the service retries like any lost race.
+Should the server still abort a transaction (deadlock, serialization failure: SQLSTATE
+class 40), the unit of work runs the same statements again (nothing was written); only
+when that keeps failing does it surface as a CommitConflict.
 """
 
 from __future__ import annotations
@@ -30,12 +31,12 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from psycopg import errors as pg_errors
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from reference_app.backends.sql import POSTGRES, Database, Executor, SqlBackend
+from reference_app.backends.sql.database import TransactionAborted
 from reference_app.backends.sql.dialect import namespace_ident, quote_ident
-from reference_app.service_layer.unit_of_work import BackendUnavailable, CommitConflict
+from reference_app.service_layer.unit_of_work import BackendUnavailable
 from reference_app.settings import Settings
 
 POOL_MIN_SIZE = 1
@@ -183,8 +184,14 @@ class PostgresDatabase(Database):
         try:
             with self._pool.connection() as conn, conn.pipeline() as pipe, conn.transaction():
                 yield _PgExecutor(conn, pipe)
-        except pg_errors.TransactionRollback as exc:  # deadlock / serialization failure
-            raise CommitConflict(None, f"transaction aborted: {_first_line(exc)}") from exc
+        except psycopg.Error as exc:
+            # SQLSTATE class 40 (serialization failure, deadlock): psycopg's
+            # SerializationFailure is not a TransactionRollback subclass, so match the code
+            if (exc.sqlstate or "").startswith("40"):
+                raise TransactionAborted(_first_line(exc)) from exc
+            if isinstance(exc, _UNAVAILABLE_ERRORS):
+                raise BackendUnavailable(f"postgres: {_first_line(exc)}") from exc
+            raise
         except _UNAVAILABLE_ERRORS as exc:
             raise BackendUnavailable(f"postgres: {_first_line(exc)}") from exc
 

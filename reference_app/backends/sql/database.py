@@ -17,6 +17,12 @@ from typing import Any, Protocol
 from reference_app.backends.sql.dialect import Dialect
 
 
+class TransactionAborted(Exception):
+    """The server aborted the write transaction for a reason of its own (a serialization
+    failure or a deadlock, SQLSTATE class 40): nothing was written, and running the same
+    statements again is the documented remedy, so the unit of work retries them."""
+
+
 class Executor(Protocol):
     """Statements inside one open transaction."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reference_app.backends.sql.database import Database, Executor
+from reference_app.backends.sql.database import Database, Executor, TransactionAborted
 from reference_app.backends.sql.mapping import (
     CARD_REQUESTS,
     CARDS,
@@ -48,6 +48,8 @@ from reference_app.service_layer.unit_of_work import (
 )
 
 _HELD = "idempotency record held by another request"
+#: retries of a transaction the server aborted (serialization failure, deadlock)
+_ABORT_RETRIES = 5
 
 
 class SqlUnitOfWork(UnitOfWork):
@@ -61,6 +63,17 @@ class SqlUnitOfWork(UnitOfWork):
 
     def _apply(self, changes: list[Change]) -> None:
         statements = [self._statement(change) for change in changes]
+        for _ in range(_ABORT_RETRIES):
+            try:
+                return self._apply_once(changes, statements)
+            except TransactionAborted:
+                continue  # rolled back, nothing written: run the same statements again
+        try:
+            return self._apply_once(changes, statements)
+        except TransactionAborted as exc:
+            raise CommitConflict(None, f"transaction aborted: {exc}") from exc
+
+    def _apply_once(self, changes: list[Change], statements: list[tuple[str, list[Any]]]) -> None:
         with self._db.transaction() as ex:
             # All statements go out together (one round trip on PostgreSQL's pipeline);
             # a statement whose condition failed wrote nothing, and raising rolls back
