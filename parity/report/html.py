@@ -156,19 +156,20 @@ def _divergences(report: RunReport) -> str:
 
 
 def _runs(report: RunReport) -> str:
-    """Every run a (merged) report is made of: seed, machines, date."""
+    """Every run a (merged) report is made of: seed, shard, machines, date."""
     runs = report.all_runs()
     if len(runs) < 2:
         return ""
     rows = "".join(
         f"<tr><td>{escape(str(r.get('run_id', '')))}</td><td>{r.get('seed')}</td>"
+        f"<td>{escape(r.get('shard') or 'whole')}</td>"
         f"<td>{escape(', '.join(r.get('machines') or []))}</td>"
         f"<td>{escape(r.get('started_at') or 'unknown')}</td>"
         f"<td>{float(r.get('seconds') or 0):.1f}s</td><td>{r.get('exit_code')}</td></tr>"
         for r in runs
     )
     return (
-        "<h2>Runs merged</h2><table><tr><th>run</th><th>seed</th><th>machines</th>"
+        "<h2>Runs merged</h2><table><tr><th>run</th><th>seed</th><th>shard</th><th>machines</th>"
         f"<th>started</th><th>took</th><th>exit</th></tr>{rows}</table>"
     )
 

@@ -42,11 +42,12 @@ def _runs(report: RunReport) -> list[str]:
     runs = report.all_runs()
     if len(runs) < 2:
         return []
-    lines = ["", "## Runs merged", "", "| run | seed | machines | started | took | exit |"]
-    lines.append("|---|---|---|---|---|---|")
+    lines = ["", "## Runs merged", "", "| run | seed | shard | machines | started | took | exit |"]
+    lines.append("|---|---|---|---|---|---|---|")
     for r in runs:
         lines.append(
-            f"| {r.get('run_id', '')} | {r.get('seed')} | {', '.join(r.get('machines') or [])} "
+            f"| {r.get('run_id', '')} | {r.get('seed')} | {r.get('shard') or 'whole'} "
+            f"| {', '.join(r.get('machines') or [])} "
             f"| {r.get('started_at') or 'unknown'} | {float(r.get('seconds') or 0):.1f}s "
             f"| {r.get('exit_code')} |"
         )

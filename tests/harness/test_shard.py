@@ -69,6 +69,8 @@ def test_three_shards_merge_into_the_one_machine_run(tmp_path: Path) -> None:
     runs = merged["runs"]
     assert [r["shard"] for r in runs] == ["1/3", "2/3", "3/3"]
     assert all(r["seed"] == 11 and r["machines"] and r["started_at"] for r in runs)
+    summary = (tmp_path / "merged" / "summary.md").read_text()
+    assert all(f"| 11 | {k}/3 |" in summary for k in (1, 2, 3)), "each part's seed and shard"
 
     shards = [json.loads(Path(p).read_text()) for p in sorted(parts)]
     operations = [sorted(k for k in s["cells"] if k.startswith("contract/")) for s in shards]
