@@ -109,7 +109,8 @@ class TerminalHandler:
             c.print(
                 f"parity run {event.run_id}{when}: reference {event.reference}, backends "
                 f"{', '.join(event.backends)}, suites {', '.join(event.suites)}, "
-                f"{event.examples} examples, seed {event.seed}",
+                f"{event.examples} examples, seed {event.seed}"
+                + (f", shard {event.shard}" if event.shard else ""),
                 markup=False,
             )
         elif isinstance(event, ScenarioStarted):
