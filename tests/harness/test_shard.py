@@ -190,3 +190,27 @@ def test_xdist_workers_inside_a_shard_write_that_shard(tmp_path: Path) -> None:
     assert whole["shard"] == "" and whole["examples"] == 4
     assert whole["cells"]["scenarios/ledger"]["sqlite"]["examples"] >= 4
     assert len(whole["runs"]) == 3
+
+
+def test_the_workflow_example_covers_every_shard_and_merges_them() -> None:
+    """The matrix lists shards 1..N for the N its command names, every shard reports
+    under a name the merge job collects, and the merge job waits for all of them."""
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    workflow = yaml.safe_load((root / ".github/workflows/parity-sharded.yml").read_text())
+    shards = int(workflow["env"]["SHARDS"])
+    shard_job, merge_job = workflow["jobs"]["shard"], workflow["jobs"]["merge"]
+    assert shard_job["strategy"]["matrix"]["shard"] == list(range(1, shards + 1))
+    assert shard_job["strategy"]["fail-fast"] is False
+    run = next(s["run"] for s in shard_job["steps"] if "parity run" in s.get("run", ""))
+    assert "--shard ${{ matrix.shard }}/${{ env.SHARDS }}" in run
+    assert "--seed ${{ github.run_id }}" in run, "every shard draws from the same seed"
+    upload = next(s for s in shard_job["steps"] if "upload-artifact" in s.get("uses", ""))
+    assert upload["with"]["path"].rstrip("/") in run
+    assert merge_job["needs"] == "shard"
+    download = next(s for s in merge_job["steps"] if "download-artifact" in s.get("uses", ""))
+    prefix = download["with"]["pattern"].rstrip("*")
+    assert upload["with"]["name"].startswith(prefix)
+    merge = next(s["run"] for s in merge_job["steps"] if "report merge" in s.get("run", ""))
+    assert f"{download['with']['path'].rstrip('/')}/{prefix}*/parity.json" in merge
