@@ -39,6 +39,7 @@ from parity.engines.registry import register_engine
 from parity.lockstep.driver import PendingCall
 from parity.lockstep.interleave import concurrent, direct, hold, release, release_all
 from parity.lockstep.machine import LockstepMachine
+from parity.ports import Implementation, PortMachine
 from parity.selftest.registry import register_fault
 from parity.suites.registry import register_scenario as register
 from parity.targets.base import Response
@@ -53,8 +54,10 @@ __all__ = [
     "Engine",
     "EngineInfo",
     "EngineUnavailable",
+    "Implementation",
     "LockstepMachine",
     "PendingCall",
+    "PortMachine",
     "Response",
     "Store",
     "__version__",

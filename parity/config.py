@@ -19,7 +19,7 @@ from typing import Any
 from parity.binding import AppBinding, BindingError, as_binding
 from parity.diff.options import DiffConfigError, DiffOptions
 
-SUITES = ("scenarios", "contract", "all")
+SUITES = ("scenarios", "contract", "ports", "all")
 
 
 class ConfigError(ValueError):
@@ -119,6 +119,9 @@ class ParityConfig:
     baseline: Path = Path("fixtures/baseline.yaml")
     regressions: Path = Path("fixtures/regressions")
     scenarios: str = "scenarios"  # package whose modules register lockstep scenarios
+    #: package whose modules register port scenarios (``--suite ports``); "" means
+    #: ``<scenarios>.ports``
+    ports: str = ""
     #: a module whose import registers planted faults for ``parity selftest`` ("" = none)
     selftest: str = ""
     urls: dict[str, UrlBackend] = field(default_factory=dict)  # backend name -> server
@@ -142,6 +145,11 @@ class ParityConfig:
             known = ", ".join(sorted(self.profiles)) or "none defined"
             raise ConfigError(f"unknown profile {name!r} (known: {known})")
         return self.profiles[name]
+
+    @property
+    def ports_package(self) -> str:
+        """Where port scenarios live: ``ports``, else the scenarios package's ``ports``."""
+        return self.ports or f"{self.scenarios}.ports"
 
     def with_overrides(self, **changes: Any) -> ParityConfig:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from parity.binding import AppBinding, ASGIApp, Store
 from parity.engines.base import Engine, EngineInfo
 from parity.engines.registry import create_engine, register_engine
+from parity.ports.implementation import Implementation
 
 PREFIX = "fault:"
 #: builds the faulty app: (the app's binding, the store) -> ASGI app
@@ -35,6 +36,9 @@ class Fault:
     base: str = "memory"
     #: listed first by ``parity selftest`` (the app's core faults)
     core: bool = False
+    #: a planted *port* fault: a wrong implementation of the port its ``scenarios``
+    #: (port scenarios) exercise, run as ``fault:<name>`` beside their reference
+    implementation: Implementation | None = None
 
     @property
     def engine_name(self) -> str:
@@ -86,13 +90,23 @@ class FaultEngine(Engine):
 def register_fault(
     name: str,
     description: str,
-    build_app: FaultBuilder,
+    build_app: FaultBuilder | Implementation,
     *,
     scenarios: tuple[str, ...] = (),
     base: str = "memory",
     core: bool = False,
 ) -> Fault:
-    """Register a planted fault as the engine ``fault:<name>``."""
+    """Register a planted fault as the engine ``fault:<name>``.
+
+    ``build_app`` builds the faulty app; or, for a port fault, it is the faulty
+    :class:`parity.Implementation` of the port that ``scenarios`` (port scenarios) call.
+    """
+    if isinstance(build_app, Implementation):
+        if not scenarios:
+            raise ValueError(f"port fault {name!r}: name the port scenario(s) that catch it")
+        fault = Fault(name, description, _no_app, tuple(scenarios), base, core, build_app)
+        FAULTS[name] = fault
+        return fault  # not an engine: the ports suite adds it to its scenarios
     fault = Fault(name, description, build_app, tuple(scenarios), base, core)
     FAULTS[name] = fault
     engine = type(
@@ -102,6 +116,10 @@ def register_fault(
     )
     register_engine(fault.engine_name, engine)
     return fault
+
+
+def _no_app(binding: AppBinding, store: Store) -> ASGIApp:
+    raise TypeError("a port fault builds no app")
 
 
 def fault_builder(engine: Engine, binding: AppBinding) -> Callable[[Store], ASGIApp] | None:

@@ -38,6 +38,10 @@ class FaultResult:
 def replays_to_same(trace_path: Path, config: ParityConfig) -> bool:
     """Replay a saved trace on its own backends: does it diverge the same way?"""
     trace = load_trace(trace_path)
+    from parity.ports.replay import is_port_trace, replay_port
+
+    if is_port_trace(trace):
+        return replay_port(trace, config).same_divergence_as(trace)
     backends = provision(
         trace.backends, config.with_overrides(reference=trace.reference), trace.replay_seed
     )
@@ -64,6 +68,7 @@ def check_fault(
     outcome = execute(
         RunOptions(
             backends=[config.reference, engine.engine_name],
+            suite="ports" if engine.implementation is not None else "scenarios",
             examples=examples,
             steps=steps,
             seed=seed,

@@ -17,13 +17,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from parity.lockstep.machine import LockstepMachine
 
-_SCENARIOS: dict[str, type[LockstepMachine]] = {}
+#: suite -> scenario name -> machine
+_SCENARIOS: dict[str, dict[str, type[LockstepMachine]]] = {}
 M = TypeVar("M", bound="type[LockstepMachine]")
 
 #: suite name -> "module:function"; the function is ``run(ctx: RunContext) -> None``
 SUITES: dict[str, str] = {
     "scenarios": "parity.suites.scenarios:run",
     "contract": "parity.contract.suite:run",
+    "ports": "parity.ports.suite:run",
 }
 
 
@@ -32,18 +34,22 @@ class SuiteNotInstalled(LookupError):
 
 
 def register_scenario(cls: M) -> M:
-    """Class decorator: make a lockstep machine part of ``--suite scenarios``."""
-    _SCENARIOS[cls.scenario_name()] = cls
+    """Class decorator: make a lockstep machine part of its suite (``--suite
+    scenarios``; a :class:`parity.PortMachine` says ``suite = "ports"``)."""
+    _SCENARIOS.setdefault(getattr(cls, "suite", "scenarios"), {})[cls.scenario_name()] = cls
     return cls
 
 
-def discover_scenarios(package: str = "scenarios") -> dict[str, type[LockstepMachine]]:
-    """Import every module of ``package`` (each registers its machines) → name: class."""
+def discover_scenarios(
+    package: str = "scenarios", suite: str = "scenarios"
+) -> dict[str, type[LockstepMachine]]:
+    """Import every module of ``package`` (each registers its machines) → name: class
+    of the machines registered for ``suite``."""
     pkg = importlib.import_module(package)
     for info in pkgutil.iter_modules(getattr(pkg, "__path__", []), prefix=f"{package}."):
         if not info.name.rsplit(".", 1)[-1].startswith("_"):
             importlib.import_module(info.name)
-    return dict(sorted(_SCENARIOS.items()))
+    return dict(sorted(_SCENARIOS.get(suite, {}).items()))
 
 
 def load_suite(name: str) -> Callable[[Any], None]:

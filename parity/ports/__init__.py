@@ -1,0 +1,13 @@
+"""Port lockstep: one Python interface, N implementations, the same calls to each.
+
+- :class:`PortMachine` — the base class of port scenarios (``self.port.method(...)``).
+- :class:`Implementation` — how one implementation is built per example (on an engine).
+- ``--suite ports`` (:mod:`parity.ports.suite`) runs them; :mod:`parity.ports.replay`
+  replays their traces. See ``docs/ports.md``.
+"""
+
+from parity.ports.implementation import Implementation
+from parity.ports.machine import PortMachine
+from parity.ports.target import UNAVAILABLE
+
+__all__ = ["UNAVAILABLE", "Implementation", "PortMachine"]
