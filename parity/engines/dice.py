@@ -4,8 +4,10 @@ Why not :mod:`random`: a fault engine decides in a proxy thread or inside the da
 server, and the same run seed must give the same faults on every replay. Each decision
 is a hash of (run seed, what is decided, how many times it was decided before), so a
 sequential request stream meets exactly the same faults every time; concurrent requests
-draw in the order they arrive. The hash is BLAKE2b (stable across processes, unlike
-``hash()``).
+(a race rule, or the harness dropping the last example's namespace in the background while
+the next example runs) draw in the order they arrive, so they meet the same *rate* of
+faults on a replay, not necessarily on the same call. The hash is BLAKE2b (stable across
+processes, unlike ``hash()``).
 """
 
 from __future__ import annotations

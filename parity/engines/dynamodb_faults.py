@@ -128,6 +128,15 @@ class FaultProxy:
         )
         self._thread.start()
 
+    def new_example(self) -> None:
+        """Start the decisions over for the next example (called when the engine hands
+        out a namespace's store), so an example's replay meets the same faults as long
+        as its requests come in the same order."""
+        with self._lock:
+            self.dice = Dice(self.dice.seed)
+            self._run = 0
+            self._seen.clear()
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.shutdown()

@@ -335,9 +335,13 @@ class ModifiedEngine(Engine):
         self.base.stop()
 
     def store(self, namespace: str = "") -> Store:
+        if namespace and self.proxy is not None:
+            self.proxy.new_example()
         return self._wrap(self.base.store(namespace))
 
     def isolated(self, namespace: str) -> Store:
+        if self.proxy is not None:
+            self.proxy.new_example()
         return self._wrap(self.base.isolated(namespace))
 
     def discard(self, store: Store) -> None:
