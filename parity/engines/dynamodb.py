@@ -21,6 +21,9 @@ handling behind one lock (:func:`serialize_moto_dynamodb`): moto's ``TransactWri
 checks conditions and writes without a lock and rolls back by restoring a deep copy of the
 table, so concurrent transactions on a threaded server can both win, or erase each
 other's writes. Real DynamoDB isolates transactions; the lock restores that property.
+Both serve moto with keep-alive (:mod:`parity.engines.keepalive_wsgi`) and answer DynamoDB's
+data plane through moto's handlers without its generic request plumbing
+(:mod:`parity.engines.moto_fast_path`): together ~5x less server CPU per request.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ from typing import Any, ClassVar
 
 from parity.binding import Store
 from parity.engines.base import Engine, EngineInfo, EngineUnavailable
+from parity.engines.keepalive_wsgi import make_keepalive_server
+from parity.engines.moto_fast_path import with_fast_path
 
 DUMMY_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -187,33 +192,18 @@ def _keyed_transaction_rollback() -> None:
 
 
 def _moto_app() -> Any:
+    """moto's server app, with DynamoDB's data plane answered by the fast path (under the
+    serialising lock: see :mod:`parity.engines.moto_fast_path`)."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    return DomainDispatcherApplication(create_backend_app)
-
-
-def _quiet_handler() -> type:
-    from moto.moto_server.werkzeug_app import MotoRequestHandler
-
-    class QuietHandler(MotoRequestHandler):  # type: ignore[misc,valid-type]
-        """No access log line per request (the harness sends thousands), and TCP_NODELAY:
-        werkzeug writes headers and body in separate sends, and with Nagle on, the body
-        waits for the client's delayed ACK — 40 ms on every single DynamoDB call."""
-
-        disable_nagle_algorithm = True
-
-        def log_request(self, *args: Any, **kwargs: Any) -> None:
-            return None
-
-    return QuietHandler
+    return with_fast_path(DomainDispatcherApplication(create_backend_app), _moto_lock)
 
 
 def serve_moto(host: str, port: int) -> None:
-    """Entry point of the moto-server subprocess: serialised DynamoDB, then serve."""
-    from werkzeug.serving import make_server
-
+    """Entry point of the moto-server subprocess: serialised DynamoDB, then serve (with
+    keep-alive: see :mod:`parity.engines.keepalive_wsgi`)."""
     serialize_moto_dynamodb()
-    server = make_server(host, port, _moto_app(), threaded=True, request_handler=_quiet_handler())
+    server = make_keepalive_server(host, port, _moto_app())
     print(f"moto {_moto_version()} (DynamoDB serialised) on http://{host}:{port}", flush=True)
     server.serve_forever()
 
@@ -442,12 +432,8 @@ class MotoEngine(DynamoDbEngine):
         if self.started:
             return
         super().start()
-        from werkzeug.serving import make_server
-
         serialize_moto_dynamodb()
-        self._server = make_server(
-            "127.0.0.1", 0, _moto_app(), threaded=True, request_handler=_quiet_handler()
-        )
+        self._server = make_keepalive_server("127.0.0.1", 0, _moto_app())
         port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="parity-moto", daemon=True
