@@ -20,10 +20,11 @@ from typing import Any
 from reference_app.settings import SECRETS, TUNABLES, InvalidSetting, Settings, coerce
 
 
-def ssm_client(region: str, endpoint_url: str | None) -> Any:
+def ssm_client(region: str, endpoint_url: str | None, **credentials: str) -> Any:
+    """``credentials`` (boto3 keyword names) for an emulator, else the default chain."""
     import boto3
 
-    kwargs: dict[str, Any] = {"region_name": region}
+    kwargs: dict[str, Any] = {"region_name": region, **credentials}
     if endpoint_url:
         kwargs["endpoint_url"] = endpoint_url
     return boto3.session.Session().client("ssm", **kwargs)
@@ -48,14 +49,21 @@ def read_parameters(client: Any, prefix: str) -> dict[str, tuple[str, str]]:
 def ssm_layer(parameters: Mapping[str, tuple[str, str]], prefix: str) -> dict[str, object]:
     """The settings ``parameters`` give, coerced; raises :class:`InvalidSetting`."""
     base = _prefix(prefix) + "/"
-    values: dict[str, object] = {}
-    for full_name, (kind, raw) in sorted(parameters.items()):
+    named = {}
+    for full_name, found in sorted(parameters.items()):
         name = full_name[len(base) :] if full_name.startswith(base) else full_name
-        origin = f"SSM {full_name}"
         if name not in TUNABLES:
+            known = ", ".join(TUNABLES)
             raise InvalidSetting(
-                name, f"{name!r} is not a setting; known: {', '.join(TUNABLES)}", origin
+                name, f"{name!r} is not a setting; known: {known}", f"SSM {full_name}"
             )
+        named[name] = (full_name, found)
+    values: dict[str, object] = {}
+    # in the order of the settings' fields, like the environment: with two bad values,
+    # both sources name the same one
+    for name in sorted(named, key=TUNABLES.index):
+        full_name, (kind, raw) = named[name]
+        origin = f"SSM {full_name}"
         if name in SECRETS and kind != "SecureString":
             raise InvalidSetting(name, f"{name} is a secret: store it as a SecureString", origin)
         values[name] = coerce(name, raw, origin)

@@ -61,10 +61,12 @@ class CognitoPool:
         return f"{base}/{self.user_pool_id}/.well-known/jwks.json"
 
 
-def cognito_client(region: str, endpoint_url: str | None) -> Any:
+def cognito_client(region: str, endpoint_url: str | None, **credentials: str) -> Any:
+    """A client for the pool's endpoint; ``credentials`` (boto3 keyword names) for an
+    emulator, else the default credential chain."""
     import boto3
 
-    kwargs: dict[str, Any] = {"region_name": region}
+    kwargs: dict[str, Any] = {"region_name": region, **credentials}
     if endpoint_url:
         kwargs["endpoint_url"] = endpoint_url
     return boto3.session.Session().client("cognito-idp", **kwargs)
@@ -75,7 +77,7 @@ _provision_lock = threading.Lock()
 
 
 def provision_pool(
-    region: str, endpoint_url: str | None, name: str = DEFAULT_POOL_NAME
+    region: str, endpoint_url: str | None, name: str = DEFAULT_POOL_NAME, **credentials: str
 ) -> CognitoPool:
     """The pool called ``name`` and its app client, made once (reused when they exist):
     a ``custom:role`` attribute and the admin password flow sign-up uses."""
@@ -83,7 +85,7 @@ def provision_pool(
     with _provision_lock:
         if key in _provisioned:
             return _provisioned[key]
-        client = cognito_client(region, endpoint_url)
+        client = cognito_client(region, endpoint_url, **credentials)
         pools = client.list_user_pools(MaxResults=60)["UserPools"]
         pool_id = next((p["Id"] for p in pools if p["Name"] == name), None)
         if pool_id is None:
@@ -118,12 +120,13 @@ class CognitoTokens:
         admin_token: str | None = None,
         expiry_clock: Clock | None = None,
         namespace: str = "",
+        client: Any = None,
     ) -> None:
         self.pool = pool
         self._prefix = f"{namespace}:" if namespace else ""
         self._admin_token = admin_token
         self._expiry_clock = expiry_clock
-        self._client = cognito_client(pool.region, pool.endpoint_url)
+        self._client = client or cognito_client(pool.region, pool.endpoint_url)
         self._jwks = jwt.PyJWKClient(pool.jwks_url, cache_keys=True, lifespan=3600)
 
     def issue(self, user_id: str, now: datetime, role: Role = Role.USER) -> str:
@@ -149,6 +152,11 @@ class CognitoTokens:
         )
         return str(answer["AuthenticationResult"]["IdToken"])
 
+    @staticmethod
+    def expired(exp: int, now: int) -> bool:
+        """A token is no longer valid *at* its ``exp`` second (RFC 7519 4.1.4)."""
+        return exp <= now
+
     def verify(self, token: str, now: datetime) -> Principal:
         admin = admin_principal(token, self._admin_token)
         if admin is not None:
@@ -173,7 +181,7 @@ class CognitoTokens:
         if claims["token_use"] != self.token_use:
             raise errors.Unauthenticated("invalid bearer token")
         checked_at = self._expiry_clock.now() if self._expiry_clock else now
-        if int(claims["exp"]) <= int(checked_at.timestamp()):
+        if self.expired(int(claims["exp"]), int(checked_at.timestamp())):
             raise errors.Unauthenticated("bearer token expired")
         try:
             role = Role(claims.get(f"custom:{ROLE_ATTRIBUTE}", ""))

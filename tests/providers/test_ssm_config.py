@@ -98,3 +98,13 @@ def test_rules_of_the_store_itself(moto_url: str) -> None:
     client.put_parameter(Name=f"{prefix}/secret", Value="plain", Type="String")
     with pytest.raises(InvalidSetting, match="store it as a SecureString"):
         settings_with_ssm(env, client)
+
+
+def test_with_two_bad_values_both_sources_name_the_same_one(moto_url: str) -> None:
+    """Found by ConfigParity: SSM read parameters by name, the environment by field."""
+    bad = {"idempotency_ttl_seconds": "1.5", "idempotency_inflight_timeout_seconds": "1.5"}
+    with pytest.raises(InvalidSetting) as from_env:
+        Settings.from_env(env_of(bad))
+    with pytest.raises(InvalidSetting) as from_parameters:
+        from_ssm(moto_url, bad)
+    assert from_env.value.name == from_parameters.value.name == "idempotency_ttl_seconds"
