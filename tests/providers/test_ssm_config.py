@@ -102,7 +102,10 @@ def test_rules_of_the_store_itself(moto_url: str) -> None:
 
 def test_with_two_bad_values_both_sources_name_the_same_one(moto_url: str) -> None:
     """Found by ConfigParity: SSM read parameters by name, the environment by field."""
-    bad = {"idempotency_ttl_seconds": "1.5", "idempotency_inflight_timeout_seconds": "1.5"}
+    bad: dict[str, object] = {
+        "idempotency_ttl_seconds": "1.5",
+        "idempotency_inflight_timeout_seconds": "1.5",
+    }
     with pytest.raises(InvalidSetting) as from_env:
         Settings.from_env(env_of(bad))
     with pytest.raises(InvalidSetting) as from_parameters:
