@@ -134,7 +134,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     selftest.add_argument("--report-dir", type=Path, help="default: <report_dir>/selftest")
     selftest.add_argument("--faults", help="comma-separated fault names (default: all)")
-    for command in (run, rep, selftest, merge):
+    mutate = sub.add_parser(
+        "mutate", help="score how many mutants of a backend module Parity catches"
+    )
+    mutate.add_argument("module", help="the backend module to mutate (package.module)")
+    mutate.add_argument("--backends", help="engines to run (default: the run default)")
+    mutate.add_argument("--suite", choices=SUITES, default="scenarios")
+    mutate.add_argument("--scenarios", help="comma-separated scenario names (default: all)")
+    mutate.add_argument("--examples", type=_positive, default=50, help="per scenario (50)")
+    mutate.add_argument("--steps", type=_positive)
+    mutate.add_argument("--seed", type=_seed, default=0, help="one seed for every mutant (0)")
+    mutate.add_argument("--max-mutants", type=_positive, help="a seeded sample (default: all)")
+    mutate.add_argument("--timeout", type=float, help="seconds per mutant (3x unmutated + 30)")
+    mutate.add_argument("--report-dir", type=Path, default=Path("reports/mutation"))
+    for command in (run, rep, selftest, merge, mutate):
         # ``parity run --config x.toml`` works too (argparse wants it before the command)
         command.add_argument(
             "--config", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS
@@ -225,7 +238,24 @@ def _dispatch(args: argparse.Namespace, config: ParityConfig) -> int:
             faults=args.faults.split(",") if args.faults else None,
             steps=args.steps,
         )
+    if args.command == "mutate":
+        return _mutate(args)
     raise AssertionError(args.command)
+
+
+def _mutate(args: argparse.Namespace) -> int:
+    from parity.mutate.runner import MutateOptions, run_mutate
+
+    run_args = ["--suite", args.suite, "--examples", str(args.examples), "--seed", str(args.seed)]
+    for flag, value in (("--backends", args.backends), ("--scenarios", args.scenarios)):
+        if value is not None:
+            run_args += [flag, value]
+    if args.steps is not None:
+        run_args += ["--steps", str(args.steps)]
+    options = MutateOptions(
+        args.module, tuple(run_args), args.report_dir, args.max_mutants, args.seed, args.timeout
+    )
+    return run_mutate(options)
 
 
 def apply_profile(args: argparse.Namespace, config: ParityConfig) -> None:

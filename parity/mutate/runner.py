@@ -1,0 +1,185 @@
+"""Run Parity once per mutant of a backend module and score what it caught.
+
+First the unmutated run must be green with the same options (else every mutant would
+look "caught"). Then each mutant runs in its own process (``python -m
+parity.mutate.hook run ...`` with ``PARITY_MUTANT`` set), in its own process group so a
+mutant that hangs is stopped with every engine it started. Outcomes:
+
+- ``caught``: Parity reported a divergence or a contract failure (exit 1);
+- ``crashed``: the run ended in an infrastructure error (exit 2): the mutant broke the
+  backend outright; counted as caught, shown apart;
+- ``timeout``: longer than ``--timeout`` (a mutant that loops); counted as caught;
+- ``survived``: exit 0, no scenario noticed. These are the list to read.
+
+``mutation.json`` and ``mutation.md`` go to the report directory.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from parity.config import ConfigError
+from parity.mutate.hook import ENV
+from parity.mutate.operators import Mutant, find_mutants
+
+OUTCOMES = {0: "survived", 1: "caught", 2: "crashed"}
+DETECTED = ("caught", "crashed", "timeout")
+
+
+@dataclass(frozen=True)
+class MutateOptions:
+    module: str
+    run_args: tuple[str, ...]  # passed to `parity run` (backends, suite, examples, seed…)
+    report_dir: Path
+    max_mutants: int | None = None
+    seed: int = 0
+    timeout: float | None = None  # default: 3 x the unmutated run + 30 s
+
+
+@dataclass
+class MutantResult:
+    index: int
+    line: int
+    description: str
+    outcome: str
+    seconds: float
+
+
+def module_source(module: str) -> tuple[Path, str]:
+    """The module's file and source, found without importing the module itself."""
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError) as exc:
+        raise ConfigError(f"parity mutate: cannot find module {module!r}: {exc}") from None
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        raise ConfigError(f"parity mutate: {module!r} is not a Python source module")
+    path = Path(spec.origin)
+    return path, path.read_text(encoding="utf-8")
+
+
+def choose(mutants: list[Mutant], limit: int | None, seed: int) -> list[Mutant]:
+    """All mutants, or ``limit`` of them drawn with ``seed`` (in source order)."""
+    if limit is None or limit >= len(mutants):
+        return mutants
+    picked = random.Random(seed).sample(mutants, limit)
+    return sorted(picked, key=lambda m: m.index)
+
+
+def _run_child(
+    module: str, run_args: Sequence[str], mutant: int | None, timeout: float | None
+) -> tuple[str, float]:
+    """One ``parity run`` in a child process, with mutant ``mutant`` of ``module`` loaded."""
+    env = {k: v for k, v in os.environ.items() if k != ENV}
+    if mutant is not None:
+        env[ENV] = f"{module}:{mutant}"
+    command = [sys.executable, "-m", "parity.mutate.hook", "run", *run_args]
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group: a timeout stops its engines too
+    )
+    try:
+        _, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _stop_group(proc)
+        return "timeout", time.perf_counter() - started
+    except BaseException:
+        _stop_group(proc)
+        raise
+    outcome = OUTCOMES.get(proc.returncode, "crashed")
+    if mutant is None and outcome != "survived":
+        last = (stderr or "").strip().splitlines()[-1:] or [f"exit {proc.returncode}"]
+        raise ConfigError(
+            f"parity mutate: the unmutated run is not green (exit {proc.returncode}: "
+            f"{last[0]}); fix that first, or every mutant would count as caught"
+        )
+    return outcome, time.perf_counter() - started
+
+
+def _stop_group(proc: subprocess.Popen[str]) -> None:
+    """SIGTERM the run's process group (Parity stops its engines), then SIGKILL."""
+    for sig, wait in ((signal.SIGTERM, 30.0), (signal.SIGKILL, 10.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def run_mutate(options: MutateOptions) -> int:
+    path, source = module_source(options.module)
+    mutants = choose(find_mutants(source), options.max_mutants, options.seed)
+    if not mutants:
+        raise ConfigError(f"parity mutate: {options.module} offers no mutations")
+    scratch = Path(tempfile.mkdtemp(prefix="parity-mutate-"))
+
+    def args(tag: str) -> list[str]:
+        return [*options.run_args, "--report-dir", str(scratch / tag)]
+
+    print(f"parity mutate: {options.module} ({path}): {len(mutants)} mutants", flush=True)
+    _, baseline = _run_child(options.module, args("unmutated"), None, None)
+    timeout = options.timeout or baseline * 3 + 30
+    print(f"unmutated run: green in {baseline:.1f}s; timeout per mutant {timeout:.0f}s", flush=True)
+    results: list[MutantResult] = []
+    for n, mutant in enumerate(mutants, start=1):
+        outcome, seconds = _run_child(
+            options.module, args(f"m{mutant.index}"), mutant.index, timeout
+        )
+        results.append(
+            MutantResult(mutant.index, mutant.line, mutant.description, outcome, seconds)
+        )
+        print(f"[{n}/{len(mutants)}] {outcome:8} {mutant.label()} ({seconds:.1f}s)", flush=True)
+    write_reports(options, path, results)
+    detected = sum(r.outcome in DETECTED for r in results)
+    survivors = [f"#{r.index}" for r in results if r.outcome == "survived"]
+    print(
+        f"detection score {detected}/{len(results)} = {detected / len(results):.0%}; "
+        f"survivors: {', '.join(survivors) or 'none'}"
+    )
+    print(f"reports: {options.report_dir / 'mutation.json'}, {options.report_dir / 'mutation.md'}")
+    return 0
+
+
+def write_reports(options: MutateOptions, path: Path, results: list[MutantResult]) -> None:
+    detected = sum(r.outcome in DETECTED for r in results)
+    data = {
+        "kind": "parity-mutation",
+        "module": options.module,
+        "file": str(path),
+        "run_args": list(options.run_args),
+        "mutants": len(results),
+        "detected": detected,
+        "score": round(detected / len(results), 4) if results else None,
+        "results": [asdict(r) for r in results],
+    }
+    options.report_dir.mkdir(parents=True, exist_ok=True)
+    (options.report_dir / "mutation.json").write_text(json.dumps(data, indent=2) + "\n")
+    lines = [
+        f"# Mutation score: {detected}/{len(results)} ({data['score']:.0%})",
+        "",
+        f"`{options.module}` with `parity run {' '.join(options.run_args)}`.",
+        "",
+        "| mutant | line | change | outcome |",
+        "|---|---|---|---|",
+        *(f"| #{r.index} | {r.line} | `{r.description}` | {r.outcome} |" for r in results),
+    ]
+    (options.report_dir / "mutation.md").write_text("\n".join(lines) + "\n")

@@ -1,0 +1,192 @@
+"""``parity mutate``: operators are deterministic, the hook loads a mutant in a child,
+and a run scores a small app's SQL store (caught and surviving mutants)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from parity.mutate.operators import apply, find_mutants
+
+SQLSTORE = '''
+"""The SQL store of the toy project (the module under mutation)."""
+import sqlite3
+
+
+def is_big(value):
+    return value >= 10
+
+
+def open_db(path):
+    db = sqlite3.connect(path, check_same_thread=False)  # pragma: no mutate
+    db.execute("CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, value INTEGER)")
+    return db
+
+
+def never_called():
+    return 40 + 2
+'''
+
+APP = '''
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+from toyproj import sqlstore
+
+
+class ItemIn(BaseModel):
+    value: int
+
+
+def create(store):
+    """memory keeps a list; sqlite goes through sqlstore (the module mutated)."""
+    app = FastAPI()
+    items = []
+    db = sqlstore.open_db(store.option("path")) if store.kind == "sqlite" else None
+
+    @app.post("/items", status_code=201)
+    def add(item: ItemIn):
+        if db is not None:
+            db.execute("INSERT INTO items (value) VALUES (?)", (item.value,))
+            db.commit()
+            big = sqlstore.is_big(item.value)
+        else:
+            items.append(item.value)
+            big = item.value >= 10
+        return {"value": item.value, "big": big}
+
+    return app
+'''
+
+SCENARIO = """
+from hypothesis import strategies as st
+
+from parity import LockstepMachine, register, rule
+
+
+@register
+class Items(LockstepMachine):
+    @rule(value=st.integers(0, 20))
+    def add(self, value):
+        assert self.call("POST", "/items", json={"value": value}).status == 201
+"""
+
+
+def _project(root: Path) -> Path:
+    pkg = root / "toyproj"
+    (pkg / "scenarios").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "sqlstore.py").write_text(SQLSTORE)
+    (pkg / "app.py").write_text(APP)
+    (pkg / "scenarios" / "__init__.py").write_text("")
+    (pkg / "scenarios" / "items.py").write_text(SCENARIO)
+    (root / "pyproject.toml").write_text(
+        textwrap.dedent(
+            """
+            [tool.parity]
+            app = "toyproj.app:create"
+            scenarios = "toyproj.scenarios"
+            backends = ["memory", "sqlite"]
+            """
+        )
+    )
+    return root
+
+
+def test_mutants_are_numbered_the_same_way_every_time_and_skip_docstrings() -> None:
+    mutants = find_mutants(SQLSTORE)
+    assert mutants == find_mutants(SQLSTORE)
+    # operands before their operator, in source order
+    assert [(m.line, m.description) for m in mutants] == [
+        (7, "10 -> 11"),
+        (7, ">= -> >"),
+        (17, "40 -> 41"),
+        (17, "2 -> 3"),
+        (17, "+ -> -"),
+    ]
+    second = ast.unparse(apply(SQLSTORE, 1))
+    assert "value > 10" in second and "The SQL store" in second  # docstring untouched
+    with pytest.raises(IndexError, match="has 5 mutants"):
+        apply(SQLSTORE, 5)
+
+
+def test_a_pragma_keeps_a_line_out_of_mutation() -> None:
+    source = "def f(x):\n    return x + 1  # pragma: no mutate\n"
+    assert find_mutants(source) == []
+
+
+def test_the_hook_loads_the_mutant_in_a_child_process(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    code = (
+        "from parity.mutate.hook import install_from_env; install_from_env(); "
+        "from toyproj import sqlstore; print(sqlstore.is_big(10))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(root), "PARITY_MUTANT": "toyproj.sqlstore:1"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr  # 10 > 10 under mutant 1
+
+
+def test_parity_mutate_scores_caught_and_surviving_mutants(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    reports = tmp_path / "out"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "parity.cli",
+            "mutate",
+            "toyproj.sqlstore",
+            "--examples",
+            "10",
+            "--report-dir",
+            str(reports),
+        ],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads((reports / "mutation.json").read_text())
+    outcomes = {r["description"]: r["outcome"] for r in data["results"]}
+    assert outcomes[">= -> >"] == "caught"  # 10 is "big" on memory, not on the mutant
+    assert outcomes["10 -> 11"] == "caught"
+    assert outcomes["+ -> -"] == "survived"  # dead code: no scenario can see it
+    assert data["detected"] == 2 and data["mutants"] == 5 and data["score"] == 0.4
+    assert "detection score 2/5" in proc.stdout
+    assert "| #4 | 17 | `+ -> -` | survived |" in (reports / "mutation.md").read_text()
+
+
+def test_an_unmutated_run_that_is_not_green_is_refused(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    (root / "toyproj" / "sqlstore.py").write_text(SQLSTORE.replace("value >= 10", "value > 10"))
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "parity.cli",
+            "mutate",
+            "toyproj.sqlstore",
+            "--examples",
+            "10",
+            "--report-dir",
+            str(tmp_path / "out"),
+        ],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 2
+    assert "the unmutated run is not green" in proc.stderr
+    assert proc.stderr.count("\n") == 1  # one line, no traceback
