@@ -224,7 +224,7 @@ class Normalizer:
         backend has shown yet, e.g. an id the scenario made up for a 404 probe). An int
         ``raw`` is an integer id of ``table``: it goes back into JSON bodies as an int."""
         kind = ref[1:].split(":", 1)[0]
-        key = str(raw)
+        key = _canonical_ts(str(raw)) if kind == "ts" else str(raw)  # as :meth:`ref` keys it
         if isinstance(raw, int):
             raw = key = str(raw)
             self._int_refs.add(ref)
