@@ -173,6 +173,30 @@ def test_merge_cli_of_an_incomplete_matrix_is_one_line_and_exit_2(
     assert err.count("\n") == 1 and "missing shard(s) 2/2" in err
 
 
+def work(report: dict[str, Any]) -> dict[str, dict[str, tuple[str, int, int]]]:
+    """Every cell's status, examples and steps: what a run did, not how long it took."""
+    return {
+        key: {b: (c["status"], c["examples"], c["steps"]) for b, c in row.items()}
+        for key, row in report["cells"].items()
+    }
+
+
+@pytest.mark.slow
+def test_two_machines_do_exactly_what_two_workers_do(tmp_path: Path) -> None:
+    """``--shard 1/2`` and ``2/2`` merged are ``-n 2`` on one machine: the same seeds and
+    shares, so the same cells with the same example and step counts, in the same order."""
+    for k in (1, 2):
+        assert main([*SMALL_RUN, "--shard", f"{k}/2", "--report-dir", str(tmp_path / f"s{k}")]) == 0
+    parts = [str(tmp_path / f"s{k}" / "parity.json") for k in (1, 2)]
+    assert main(["report", "merge", *parts, "--out", str(tmp_path / "merged")]) == 0
+    assert main([*SMALL_RUN, "-n", "2", "--report-dir", str(tmp_path / "n2")]) == 0
+    merged = json.loads((tmp_path / "merged" / "parity.json").read_text())
+    workers = json.loads((tmp_path / "n2" / "parity.json").read_text())
+    assert work(merged) == work(workers)
+    assert list(merged["cells"]) == list(workers["cells"])
+    assert merged["verdict"] == workers["verdict"] and merged["examples"] == workers["examples"]
+
+
 @pytest.mark.slow
 def test_xdist_workers_inside_a_shard_write_that_shard(tmp_path: Path) -> None:
     """``-n 2 --shard 1/2``: two workers split machine 1's part; its report is shard 1/2
