@@ -182,6 +182,38 @@ class NoRetryBinding(ReferenceBinding):
         return False  # every example gets a fresh non-retrying app
 
 
+class EventuallyConsistentClient:
+    """A planted porting bug (test-local): reads without ``ConsistentRead``, the SDK's
+    default, as a backend ported from SQL would if nobody asked for strong reads."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def get_item(self, **request: Any) -> Any:
+        request.pop("ConsistentRead", None)
+        return self._client.get_item(**request)
+
+    def query(self, **request: Any) -> Any:
+        request.pop("ConsistentRead", None)
+        return self._client.query(**request)
+
+
+class EventualReadsBinding(ReferenceBinding):
+    def build_app(self, store: Store) -> Any:
+        settings = self.settings_for(store)
+        if store.kind != "dynamodb":
+            return create_app(settings)
+        assert store.url is not None
+        client = EventuallyConsistentClient(raw_client(store.url))
+        return create_app(settings, backend=DynamoDbBackend(settings, client=client))
+
+    def rebind(self, app: Any, store: Store) -> bool:
+        return False
+
+
 def run_ledger(backends: Backends, label: str) -> BaseException | None:
     session = LockstepSession(
         backends.factories,
@@ -199,15 +231,15 @@ def run_ledger(backends: Backends, label: str) -> BaseException | None:
 NAME = "dynamodb@moto-server+throttle=0.3+stale+latency=5"
 
 
-def _provision(binding: ReferenceBinding | None = None) -> Backends:
+def _provision(binding: ReferenceBinding | None = None, name: str = NAME) -> Backends:
     reason = create_engine("dynamodb@moto-server").probe()
     if reason is not None:
         pytest.skip(f"dynamodb@moto-server unavailable: {reason}")
-    return provision(["memory", NAME], load_config(start=ROOT), 11, binding=binding)
+    return provision(["memory", name], load_config(start=ROOT), 11, binding=binding)
 
 
-def _proxy(backends: Backends) -> FaultProxy:
-    engine: Engine = backends.engines[NAME]
+def _proxy(backends: Backends, name: str = NAME) -> FaultProxy:
+    engine: Engine = backends.engines[name]
     assert isinstance(engine, ModifiedEngine)
     assert isinstance(engine.proxy, FaultProxy)
     return engine.proxy
@@ -236,3 +268,15 @@ def test_a_backend_that_does_not_retry_is_caught_by_throttle() -> None:
     assert injected["throttle"] > 0
     assert error is not None
     assert "memory" in str(error) or "differ" in str(error).lower()
+
+
+def test_a_backend_reading_eventually_consistently_is_caught_by_stale() -> None:
+    name = "dynamodb@moto-server+stale=1"
+    backends = _provision(EventualReadsBinding(), name)
+    try:
+        error = run_ledger(backends, "faults_eventual")
+        injected = dict(_proxy(backends, name).injected)
+    finally:
+        backends.close()
+    assert injected["stale"] > 0
+    assert error is not None
