@@ -236,5 +236,7 @@ def test_the_workflow_example_covers_every_shard_and_merges_them() -> None:
     download = next(s for s in merge_job["steps"] if "download-artifact" in s.get("uses", ""))
     prefix = download["with"]["pattern"].rstrip("*")
     assert upload["with"]["name"].startswith(prefix)
+    downloaded = f"{download['with']['path'].rstrip('/')}/{upload['with']['name']}"
+    assert downloaded == upload["with"]["path"].rstrip("/"), "trace paths resolve after download"
     merge = next(s["run"] for s in merge_job["steps"] if "report merge" in s.get("run", ""))
     assert f"{download['with']['path'].rstrip('/')}/{prefix}*/parity.json" in merge
