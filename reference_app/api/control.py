@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from reference_app.adapters.clock import ManualClock
+from reference_app.api.worker import in_worker
 from reference_app.domain.timefmt import format_ts
 
 router = APIRouter(prefix="/_parity", include_in_schema=False)
@@ -35,12 +36,12 @@ def _container(request: Request) -> Any:
 
 
 @router.get("/clock")
-def clock(request: Request) -> dict[str, str]:
+async def clock(request: Request) -> dict[str, str]:
     return {"now": format_ts(_container(request).clock.now())}
 
 
 @router.post("/clock/advance")
-def advance(body: Advance, request: Request) -> dict[str, str]:
+async def advance(body: Advance, request: Request) -> dict[str, str]:
     clock = _container(request).clock
     if not isinstance(clock, ManualClock):
         raise RuntimeError("parity mode always wires a manual clock")
@@ -48,32 +49,32 @@ def advance(body: Advance, request: Request) -> dict[str, str]:
 
 
 @router.post("/outbox/relay")
-def relay(request: Request) -> dict[str, list[str]]:
-    return _container(request).relay.run_once().as_dict()
+async def relay(request: Request) -> dict[str, list[str]]:
+    return (await in_worker(_container(request).relay.run_once)).as_dict()
 
 
 @router.post("/transport/fail")
-def fail(body: FailPattern, request: Request) -> dict[str, int]:
+async def fail(body: FailPattern, request: Request) -> dict[str, int]:
     _container(request).transport.fail_next(body.pattern)
     return {"queued": len(body.pattern)}
 
 
 @router.get("/transport/published")
-def published(request: Request) -> dict[str, Any]:
+async def published(request: Request) -> dict[str, Any]:
     return {"items": list(_container(request).transport.deliveries)}
 
 
 @router.post("/pause/arm")
-def arm(body: Tag, request: Request) -> dict[str, str]:
+async def arm(body: Tag, request: Request) -> dict[str, str]:
     _container(request).pause.arm(body.tag)
     return {"armed": body.tag}
 
 
 @router.get("/pause/waiting")
-def waiting(request: Request) -> dict[str, list[str]]:
+async def waiting(request: Request) -> dict[str, list[str]]:
     return {"tags": _container(request).pause.waiting()}
 
 
 @router.post("/pause/release")
-def release(body: Tag, request: Request) -> dict[str, bool]:
+async def release(body: Tag, request: Request) -> dict[str, bool]:
     return {"released": _container(request).pause.release(body.tag)}

@@ -1,4 +1,8 @@
-"""Request-scoped dependencies: the wired services, the caller, rendering."""
+"""Request-scoped dependencies: the wired services, the caller, rendering.
+
+The dependencies are ``async`` on purpose: a lookup and a JWT check cost less than the
+worker-thread hand-off FastAPI gives every sync dependency (see :mod:`.worker`).
+"""
 
 from __future__ import annotations
 
@@ -20,12 +24,12 @@ T = TypeVar("T")
 _bearer = HTTPBearer(auto_error=False, description="A user's access_token, or the admin token")
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
     svc: Services = request.app.state.services
     return svc
 
 
-def principal(
+async def principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:

@@ -12,6 +12,7 @@ from reference_app.api.dependencies import PrincipalDep, ServicesDep, render, re
 from reference_app.api.links import link
 from reference_app.api.preconditions import checked_idempotency_key
 from reference_app.api.problems import documented
+from reference_app.api.worker import in_worker
 from reference_app.domain.model import CardRequestStatus
 from reference_app.service_layer import card_requests, idempotency
 from reference_app.service_layer.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -37,7 +38,7 @@ _CREATED_LINKS = {
         201: {"links": _CREATED_LINKS, "description": "Created (approved at once if score ≥ 700)"},
     },
 )
-def create_card_request(
+async def create_card_request(
     svc: ServicesDep,
     who: PrincipalDep,
     idempotency_key: Annotated[
@@ -46,7 +47,7 @@ def create_card_request(
     body: schemas.CardRequestCreate | None = None,
 ) -> Response:
     key = idempotency.validate_key(checked_idempotency_key(idempotency_key), required=True)
-    return render(card_requests.create(svc, who, key))
+    return render(await in_worker(card_requests.create, svc, who, key))
 
 
 @router.get(
@@ -55,7 +56,7 @@ def create_card_request(
     response_model=schemas.CardRequestPage,
     responses=documented(400, 401, 422),
 )
-def list_card_requests(
+async def list_card_requests(
     svc: ServicesDep,
     who: PrincipalDep,
     status: CardRequestStatus | None = None,
@@ -63,7 +64,7 @@ def list_card_requests(
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
 ) -> Response:
     """The admin sees every request (e.g. ``status=pending``); a user their own."""
-    page = card_requests.listing(svc, who, status, limit, cursor)
+    page = await in_worker(card_requests.listing, svc, who, status, limit, cursor)
     return render_page(page, card_request_view)
 
 
@@ -73,8 +74,8 @@ def list_card_requests(
     response_model=schemas.CardRequest,
     responses=documented(401, 404),
 )
-def get_card_request(svc: ServicesDep, who: PrincipalDep, request_id: str) -> Response:
-    return render(card_requests.get(svc, who, request_id))
+async def get_card_request(svc: ServicesDep, who: PrincipalDep, request_id: str) -> Response:
+    return render(await in_worker(card_requests.get, svc, who, request_id))
 
 
 _DECIDED = {
@@ -92,9 +93,9 @@ _DECIDED = {
     response_model=schemas.CardRequest,
     responses=_DECIDED,
 )
-def approve(svc: ServicesDep, who: PrincipalDep, request_id: str) -> Response:
+async def approve(svc: ServicesDep, who: PrincipalDep, request_id: str) -> Response:
     """Admin only: approve a pending request and issue its card."""
-    return render(card_requests.decide(svc, who, request_id, approve=True))
+    return render(await in_worker(card_requests.decide, svc, who, request_id, approve=True))
 
 
 @router.post(
@@ -103,6 +104,6 @@ def approve(svc: ServicesDep, who: PrincipalDep, request_id: str) -> Response:
     response_model=schemas.CardRequest,
     responses=documented(401, 403, 404, 409),
 )
-def reject(svc: ServicesDep, who: PrincipalDep, request_id: str) -> Response:
+async def reject(svc: ServicesDep, who: PrincipalDep, request_id: str) -> Response:
     """Admin only: reject a pending request."""
-    return render(card_requests.decide(svc, who, request_id, approve=False))
+    return render(await in_worker(card_requests.decide, svc, who, request_id, approve=False))

@@ -12,6 +12,7 @@ from reference_app.api.dependencies import PrincipalDep, ServicesDep, render, re
 from reference_app.api.links import link
 from reference_app.api.preconditions import checked_if_match
 from reference_app.api.problems import documented
+from reference_app.api.worker import in_worker
 from reference_app.domain.model import CardStatus
 from reference_app.service_layer import cards
 from reference_app.service_layer.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -33,13 +34,13 @@ _ETAG = {
     response_model=schemas.CardPage,
     responses=documented(400, 401, 422),
 )
-def list_cards(
+async def list_cards(
     svc: ServicesDep,
     who: PrincipalDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
 ) -> Response:
-    return render_page(cards.listing(svc, who, limit, cursor), card_view)
+    return render_page(await in_worker(cards.listing, svc, who, limit, cursor), card_view)
 
 
 @router.get(
@@ -63,8 +64,8 @@ def list_cards(
         },
     },
 )
-def get_card(svc: ServicesDep, who: PrincipalDep, card_id: str) -> Response:
-    return render(cards.get(svc, who, card_id))
+async def get_card(svc: ServicesDep, who: PrincipalDep, card_id: str) -> Response:
+    return render(await in_worker(cards.get, svc, who, card_id))
 
 
 @router.patch(
@@ -76,7 +77,7 @@ def get_card(svc: ServicesDep, who: PrincipalDep, card_id: str) -> Response:
         200: {"description": "Updated", "headers": _ETAG},
     },
 )
-def update_card(
+async def update_card(
     body: schemas.CardPatch,
     svc: ServicesDep,
     who: PrincipalDep,
@@ -87,7 +88,8 @@ def update_card(
 ) -> Response:
     """Block, unblock or close a card. ``If-Match`` missing → 428, stale → 412."""
     status = CardStatus(body.status)
-    return render(cards.change_status(svc, who, card_id, status, checked_if_match(if_match)))
+    if_match = checked_if_match(if_match)
+    return render(await in_worker(cards.change_status, svc, who, card_id, status, if_match))
 
 
 @router.get(
@@ -96,6 +98,6 @@ def update_card(
     response_model=schemas.Dashboard,
     responses=documented(401),
 )
-def dashboard(svc: ServicesDep, who: PrincipalDep) -> Response:
+async def dashboard(svc: ServicesDep, who: PrincipalDep) -> Response:
     """The caller's cards and most recent transactions."""
-    return render(cards.dashboard(svc, who))
+    return render(await in_worker(cards.dashboard, svc, who))

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from reference_app.api import schemas
 from reference_app.api.dependencies import PrincipalDep, ServicesDep, render_page
 from reference_app.api.problems import documented
+from reference_app.api.worker import in_worker
 from reference_app.service_layer import event_log
 from reference_app.service_layer.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from reference_app.service_layer.views import event_view
@@ -23,7 +24,7 @@ router = APIRouter(tags=["events"])
     response_model=schemas.EventPage,
     responses=documented(400, 401, 403, 422),
 )
-def list_events(
+async def list_events(
     svc: ServicesDep,
     who: PrincipalDep,
     subject: Annotated[str | None, Query(max_length=200)] = None,
@@ -31,4 +32,5 @@ def list_events(
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
 ) -> Response:
     """Oldest first; ``subject`` narrows to one aggregate (its gapless sequence)."""
-    return render_page(event_log.listing(svc, who, subject, limit, cursor), event_view)
+    page = await in_worker(event_log.listing, svc, who, subject, limit, cursor)
+    return render_page(page, event_view)

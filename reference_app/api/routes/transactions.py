@@ -12,6 +12,7 @@ from reference_app.api.dependencies import PrincipalDep, ServicesDep, render, re
 from reference_app.api.links import link
 from reference_app.api.preconditions import checked_idempotency_key, checked_if_match
 from reference_app.api.problems import documented
+from reference_app.api.worker import in_worker
 from reference_app.domain.model import TransactionType
 from reference_app.service_layer import idempotency, transactions
 from reference_app.service_layer.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -52,7 +53,7 @@ router = APIRouter(prefix="/v1/cards/{card_id}/transactions", tags=["transaction
         },
     },
 )
-def post_transaction(
+async def post_transaction(
     body: schemas.TransactionCreate,
     svc: ServicesDep,
     who: PrincipalDep,
@@ -66,7 +67,8 @@ def post_transaction(
 ) -> Response:
     key = idempotency.validate_key(checked_idempotency_key(idempotency_key), required=True)
     return render(
-        transactions.post(
+        await in_worker(
+            transactions.post,
             svc,
             who,
             card_id,
@@ -85,7 +87,7 @@ def post_transaction(
     response_model=schemas.TransactionPage,
     responses=documented(400, 401, 404, 422),
 )
-def list_transactions(
+async def list_transactions(
     svc: ServicesDep,
     who: PrincipalDep,
     card_id: str,
@@ -94,7 +96,7 @@ def list_transactions(
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
 ) -> Response:
     """Newest first by (created_at, id); every page but the last is full."""
-    page = transactions.listing(svc, who, card_id, type, limit, cursor)
+    page = await in_worker(transactions.listing, svc, who, card_id, type, limit, cursor)
     return render_page(page, transaction_view)
 
 
@@ -104,8 +106,8 @@ def list_transactions(
     response_model=schemas.Transaction,
     responses=documented(401, 404),
 )
-def get_transaction(
+async def get_transaction(
     svc: ServicesDep, who: PrincipalDep, card_id: str, transaction_id: str
 ) -> Response:
     """One transaction of a card you can see (another user's card is 404)."""
-    return render(transactions.get(svc, who, card_id, transaction_id))
+    return render(await in_worker(transactions.get, svc, who, card_id, transaction_id))

@@ -12,6 +12,7 @@ from reference_app.api.dependencies import PrincipalDep, ServicesDep, render
 from reference_app.api.links import link
 from reference_app.api.preconditions import checked_idempotency_key
 from reference_app.api.problems import documented
+from reference_app.api.worker import in_worker
 from reference_app.service_layer import idempotency, users
 
 router = APIRouter(prefix="/v1/users", tags=["users"])
@@ -36,7 +37,7 @@ router = APIRouter(prefix="/v1/users", tags=["users"])
         },
     },
 )
-def sign_up(
+async def sign_up(
     body: schemas.SignUp,
     svc: ServicesDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
@@ -44,15 +45,22 @@ def sign_up(
     """Public sign-up: returns the user and a bearer token. Idempotency-Key optional."""
     key = idempotency.validate_key(checked_idempotency_key(idempotency_key), required=False)
     return render(
-        users.sign_up(svc, name=body.name, email=body.email, score=body.score, idempotency_key=key)
+        await in_worker(
+            users.sign_up,
+            svc,
+            name=body.name,
+            email=body.email,
+            score=body.score,
+            idempotency_key=key,
+        )
     )
 
 
 @router.get(
     "/me", operation_id="getMe", response_model=schemas.User, responses=documented(401, 404)
 )
-def get_me(svc: ServicesDep, who: PrincipalDep) -> Response:
-    return render(users.me(svc, who))
+async def get_me(svc: ServicesDep, who: PrincipalDep) -> Response:
+    return render(await in_worker(users.me, svc, who))
 
 
 @router.get(
@@ -61,6 +69,6 @@ def get_me(svc: ServicesDep, who: PrincipalDep) -> Response:
     response_model=schemas.User,
     responses=documented(401, 404),
 )
-def get_user(svc: ServicesDep, who: PrincipalDep, user_id: str) -> Response:
+async def get_user(svc: ServicesDep, who: PrincipalDep, user_id: str) -> Response:
     """A user: yourself, or anyone for the admin; another user's is 404 (not revealed)."""
-    return render(users.get(svc, who, user_id))
+    return render(await in_worker(users.get, svc, who, user_id))
