@@ -31,13 +31,13 @@ from parity.report.model import ReportBuilder, RunReport
 from parity.report.terminal import TerminalHandler
 from parity.report.writers import FilesHandler
 from parity.run import regressions
-from parity.run.backends import InfraError, app_record, default_backends, provision
+from parity.run.backends import Backends, InfraError, app_record, default_backends, provision
 from parity.run.context import RunContext
 from parity.run.shard import WHOLE, Shard
 from parity.suites.registry import SuiteNotInstalled, load_suite
 from parity.trace.model import collect_versions
 
-SUITE_CHOICES = ("scenarios", "contract", "all")
+SUITE_CHOICES = ("scenarios", "contract", "ports", "all")
 
 
 @dataclass
@@ -145,6 +145,11 @@ def check_scenarios(config: ParityConfig, suites: list[str], wanted: list[str] |
     """Unknown ``--scenarios`` names are a user error before anything starts."""
     if not wanted:
         return
+    if suites == ["ports"]:
+        from parity.ports.suite import check_port_scenarios
+
+        check_port_scenarios(config, wanted)
+        return
     if "scenarios" not in suites:
         raise ConfigError(
             f"--scenarios selects lockstep scenarios, but --suite {suites[0]} runs none of "
@@ -190,7 +195,14 @@ def execute(options: RunOptions, config: ParityConfig) -> RunOutcome:
     backends_wanted = options.backends or list(config.backends) or default_backends()
     report_dir = options.report_dir or config.report_dir
     check_report_dir(report_dir)
-    backends = provision(backends_wanted, config, seed, options.transport)
+    if names == ["ports"]:  # port scenarios build their own implementations: no app
+        from parity.ports.suite import planned_backends
+
+        backends = Backends(config.reference)
+        columns = planned_backends(config, options.backends, options.scenarios)
+    else:
+        backends = provision(backends_wanted, config, seed, options.transport)
+        columns = backends.names
     run_id = options.run_id or uuid.uuid4().hex[:12]
     builder = ReportBuilder()
     bus = EventBus([builder, *options.handlers])
@@ -215,7 +227,7 @@ def execute(options: RunOptions, config: ParityConfig) -> RunOutcome:
         worker=options.worker,
         shard=options.shard,
         app=app_record(backends, config),
-        backend_names=backends.names,
+        backend_names=options.backends or [] if names == ["ports"] else backends.names,
         scenario_filter=options.scenarios,
         ticker=ticker,
     )
@@ -226,7 +238,7 @@ def execute(options: RunOptions, config: ParityConfig) -> RunOutcome:
             RunStarted(
                 run_id=run_id,
                 reference=backends.reference,
-                backends=backends.names,
+                backends=columns,
                 suites=names,
                 seed=seed,
                 examples=ctx.examples,
@@ -239,7 +251,7 @@ def execute(options: RunOptions, config: ParityConfig) -> RunOutcome:
         )
         for _, suite in suites:
             suite(ctx)
-        if options.regressions:
+        if options.regressions and names != ["ports"]:  # HTTP traces: no app to replay on
             regressions.run(ctx)
         exit_code = builder.report.verdict_exit_code()
         ticker.stop()
