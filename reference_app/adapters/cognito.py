@@ -108,6 +108,18 @@ def provision_pool(
         return pool
 
 
+_jwks_clients: dict[str, jwt.PyJWKClient] = {}
+
+
+def _jwks_client(url: str) -> jwt.PyJWKClient:
+    """One key cache per pool for the whole process: a parity-mode app builds a new
+    verifier per example, and fetching the JWKS each time would be all it did."""
+    with _provision_lock:
+        if url not in _jwks_clients:
+            _jwks_clients[url] = jwt.PyJWKClient(url, cache_keys=True, lifespan=3600)
+        return _jwks_clients[url]
+
+
 class CognitoTokens:
     """The token port on a Cognito user pool: sign-up makes the pool user, Cognito
     issues the token, and :meth:`verify` checks it the way AWS documents."""
@@ -127,7 +139,7 @@ class CognitoTokens:
         self._admin_token = admin_token
         self._expiry_clock = expiry_clock
         self._client = client or cognito_client(pool.region, pool.endpoint_url)
-        self._jwks = jwt.PyJWKClient(pool.jwks_url, cache_keys=True, lifespan=3600)
+        self._jwks = _jwks_client(pool.jwks_url)
 
     def issue(self, user_id: str, now: datetime, role: Role = Role.USER) -> str:
         """Make ``user_id`` a pool user with ``custom:role`` and sign them in (the

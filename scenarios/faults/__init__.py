@@ -8,6 +8,8 @@ ones only a dedicated scenario family catches. The machinery is in
 :mod:`scenarios.faults.base`.
 """
 
+from scenarios.faults import ports as _ports  # noqa: F401  (transport faults)
+from scenarios.faults import providers as _providers  # noqa: F401  (port faults)
 from scenarios.faults import scenario as _scenario  # noqa: F401  (registers its faults)
 from scenarios.faults.base import (
     ExpiredKeyUoW,

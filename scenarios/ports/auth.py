@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -23,7 +24,7 @@ from typing import Any
 import jwt
 from hypothesis import strategies as st
 
-from parity import Implementation, PortMachine, Store, register, rule
+from parity import Bundle, Implementation, PortMachine, Store, register, rule
 from reference_app.adapters.auth import JwtTokens
 from reference_app.adapters.cognito import CognitoTokens, cognito_client, provision_pool
 from reference_app.domain import errors
@@ -37,7 +38,7 @@ ADMIN_TOKEN = "port-admin-token"
 LIFETIME = timedelta(hours=1)
 #: the dev verifier's clock at sign-up (a manual clock's; Cognito uses its own)
 DEV_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
-USERS = ("ada", "bob", "cyd")
+USERS = ("ada", "bob")
 
 
 class AlreadySignedUp(Exception):
@@ -122,12 +123,19 @@ def dev_port() -> AuthPort:
     )
 
 
+@functools.cache
+def _client(region: str, url: str | None, credentials: tuple[tuple[str, str], ...]) -> Any:
+    """One client per endpoint for every example (boto3 clients are thread-safe and
+    take longer to make than the calls an example sends)."""
+    return cognito_client(region, url, **dict(credentials))
+
+
 def cognito_port(store: Store, verifier: type[CognitoTokens] = CognitoTokens) -> AuthPort:
     """Cognito on the moto endpoint of ``store``; usernames under the example's
     namespace, so examples sharing the pool never meet."""
     region = str(store.option("region", "us-east-1"))
     credentials = dict(store.option("credentials") or {})
-    client = cognito_client(region, store.url, **credentials)
+    client = _client(region, store.url, tuple(sorted(credentials.items())))
     pool = provision_pool(region, store.url, **credentials)
     other = provision_pool(region, store.url, name="reference-app-foreign", **credentials)
     ns = store.namespace
@@ -143,7 +151,7 @@ COGNITO_ENGINE = "dynamodb@moto"
 
 users = st.sampled_from(USERS)
 #: ages around the one-hour boundary, and far from it
-ages = st.sampled_from([0, 1, 1800, 3599, 3600, 3601, 86400])
+ages = st.sampled_from([0, 3599, 3600, 3601, 86400])
 garbage = st.one_of(
     st.sampled_from(["", "nonsense", "a.b.c", ADMIN_TOKEN, ADMIN_TOKEN + "x", "Bearer x"]),
     st.text(alphabet="abcXYZ012.-_", max_size=40),
@@ -165,22 +173,25 @@ class AuthParity(PortMachine):
         NotSignedUp: "not-signed-up",
     }
 
-    @rule(user=users, role=st.sampled_from([Role.USER.value, Role.ADMIN.value]))
-    def sign_up(self, user: str, role: str) -> None:
+    signed_up = Bundle("signed_up")
+
+    @rule(target=signed_up, user=users, role=st.sampled_from([Role.USER.value, Role.ADMIN.value]))
+    def sign_up(self, user: str, role: str) -> str:
         with contextlib.suppress(AlreadySignedUp):
             self.port.sign_up(user, role)
+        return user
 
-    @rule(user=users, age=ages)
+    @rule(user=signed_up, age=ages)
     def verify(self, user: str, age: int) -> None:
         with contextlib.suppress(errors.Unauthenticated, NotSignedUp):
             self.port.verify(user, age)
 
-    @rule(user=users)
+    @rule(user=signed_up)
     def verify_forged(self, user: str) -> None:
         with contextlib.suppress(errors.Unauthenticated, NotSignedUp):
             self.port.verify_forged(user)
 
-    @rule(user=users)
+    @rule(user=signed_up)
     def verify_role_swapped(self, user: str) -> None:
         with contextlib.suppress(errors.Unauthenticated, NotSignedUp):
             self.port.verify_role_swapped(user)

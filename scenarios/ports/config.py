@@ -11,6 +11,7 @@ difference; SSM's side sees that same base environment beneath its parameters.
 from __future__ import annotations
 
 import contextlib
+import functools
 import uuid
 from typing import Any
 
@@ -82,9 +83,17 @@ class SsmConfig:
         return outcome(settings)
 
 
+@functools.cache
+def _client(region: str, url: str | None, credentials: tuple[tuple[str, str], ...]) -> Any:
+    """One client per endpoint for every example (boto3 clients are thread-safe)."""
+    return ssm_client(region, url, **dict(credentials))
+
+
 def ssm_config(store: Store, source: type[SsmConfig] = SsmConfig) -> SsmConfig:
     credentials = dict(store.option("credentials") or {})
-    client = ssm_client(str(store.option("region", "us-east-1")), store.url, **credentials)
+    client = _client(
+        str(store.option("region", "us-east-1")), store.url, tuple(credentials.items())
+    )
     return source(client, f"/parity-{store.namespace or uuid.uuid4().hex[:8]}/reference-app")
 
 
