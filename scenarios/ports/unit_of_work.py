@@ -51,7 +51,14 @@ from scenarios.binding import ReferenceBinding
 #: the binding without a transport: storage only
 BINDING = ReferenceBinding(transport="memory")
 #: every engine the reference app has a storage adapter for (memory is the reference)
-ENGINES = ("memory", "sqlite", "postgres@local", "mysql@local", "dynamodb@moto-server")
+ENGINES = (
+    "memory",
+    "sqlite",
+    "postgres@local",
+    "mysql@local",
+    "dynamodb@moto-server",
+    "firestore@emulator",
+)
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
