@@ -25,6 +25,7 @@ from parity.lockstep.session import LockstepSession
 from parity.report.events import CellResult, DivergenceFound, ScenarioFinished, ScenarioStarted
 from parity.run.backends import InfraError
 from parity.run.context import RunContext
+from parity.trace.minimize import minimize
 from parity.trace.model import Trace
 from parity.trace.store import save_failure
 
@@ -180,15 +181,18 @@ def run_scenario(
             error = hypothesis_run(
                 machine.bind(session), examples, ctx.steps, ctx.shard.seed(ctx.seed)
             )
+            final = session.final.trace if session.final else None
+            if (final is None or final.divergent_step is None) and _unreplayable(error):
+                # Hypothesis could not replay the failing example (the backend failed
+                # once, under a race or a timeout, and not again): the divergence it saw
+                # is still the bug, on the backend that differed, never an error of the
+                # reference.
+                final = session.diverged
+            if final is not None and session.down is None:
+                final = minimize(final, session)  # calls Hypothesis's shrink left in
         finally:
             session.close()
             tally.add(session)
-        final = session.final.trace if session.final else None
-        if (final is None or final.divergent_step is None) and _unreplayable(error):
-            # Hypothesis could not replay the failing example (the backend failed once,
-            # under a race or a timeout, and not again): the divergence it saw is still
-            # the bug, on the backend that differed, never an error of the reference.
-            final = session.diverged
         # The session remembers a dead store even when Hypothesis reports something else
         # (its replays fail at once, which it may call flaky): exit 2, never a verdict.
         down = session.down or find_backend_down(error)

@@ -1,0 +1,100 @@
+"""Delete the calls a shrunk trace does not need, checked by replaying it.
+
+Hypothesis shrinks the *choices* of a scenario, within a time limit of its own (five
+minutes): on a loaded machine, where every example is slow, it can stop at a trace with
+calls left in that play no part in the bug. And it can only drop a whole rule, so a
+rule's bookkeeping reads (a listing the scenario's model needed) stay in the trace
+even when the divergence does not depend on them.
+
+Here each call before the diverging one is left out in turn (last first) and the rest
+replayed on fresh namespaces; if the replay still diverges the same way (same backends,
+same differing fields, at the same kind of request) the call stays out. What is saved is
+then the replay's own trace: every remaining answer was really given, and ``parity
+replay`` reproduces it exactly. Traces with held requests (forced interleavings) or
+judged steps are left as they are: their calls depend on each other in ways a replay of
+a subset cannot keep.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from parity.lockstep.driver import JUDGED
+from parity.lockstep.interleave import RELEASE, TAG_HEADER
+from parity.lockstep.session import LockstepSession
+from parity.trace.model import Trace
+from parity.trace.replay import replay
+
+#: how many replays one trace may cost (a 15-call trace needs at most 14 per pass)
+MAX_REPLAYS = 40
+_PLACEHOLDER = re.compile(r"<([a-z_]+):\d+>")
+_PAUSE_PREFIX = RELEASE.rsplit("/", 1)[0]
+
+
+def minimizable(trace: Trace) -> bool:
+    """A trace whose calls can be replayed in any subset: no held or judged step."""
+    for step in trace.steps:
+        request = step.request
+        if request.method == JUDGED or TAG_HEADER in request.headers:
+            return False
+        if request.path.startswith(_PAUSE_PREFIX):
+            return False
+    return trace.divergent_step is not None
+
+
+def divergence_shape(trace: Trace) -> tuple[Any, ...] | None:
+    """What "the same divergence" means while calls are left out: the same backends
+    differ in the same fields, at a request of the same method and route (ids and
+    cursors are numbered by first appearance, so their numbers may change)."""
+    step = trace.divergent_step
+    if step is None:
+        return None
+    paths = tuple((b, tuple(d.path for d in ds)) for b, ds in sorted(step.differences.items()))
+    return step.request.method, _PLACEHOLDER.sub(r"<\1>", step.request.path), paths
+
+
+def minimize(trace: Trace, session: LockstepSession, max_replays: int = MAX_REPLAYS) -> Trace:
+    """The shortest trace found by leaving calls out of ``trace`` (``trace`` itself when
+    no call can go, or it cannot be minimized)."""
+    if not minimizable(trace):
+        return trace
+    shape = divergence_shape(trace)
+    divergent = trace.divergent_step
+    assert divergent is not None
+    best = _with_steps(trace, trace.steps[: divergent.index + 1])
+    replays = 0
+    changed = True
+    while changed and replays < max_replays:
+        changed = False
+        for index in range(len(best.steps) - 2, -1, -1):
+            if index > len(best.steps) - 2:
+                continue  # a replay diverged earlier and cut the trace short
+            if replays >= max_replays or session.down is not None:
+                return best
+            replays += 1
+            candidate = _with_steps(best, best.steps[:index] + best.steps[index + 1 :])
+            try:
+                result = replay(candidate, session)
+            except Exception:  # a store gone, a subset the app refuses: keep what we have
+                return best
+            if result.diverged and divergence_shape(result.trace) == shape:
+                best = _with_steps(trace, result.trace.steps)
+                changed = True
+    return best
+
+
+def _with_steps(trace: Trace, steps: list[Any]) -> Trace:
+    return Trace(
+        scenario=trace.scenario,
+        reference=trace.reference,
+        backends=list(trace.backends),
+        seed=trace.seed,
+        app=dict(trace.app),
+        store_seed=trace.store_seed,
+        engines=dict(trace.engines),
+        versions=dict(trace.versions),
+        steps=list(steps),
+        created_at=trace.created_at,
+        contract=trace.contract,
+    )

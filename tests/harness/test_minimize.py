@@ -1,0 +1,55 @@
+"""Leaving out the calls a diverging trace does not need (``parity.trace.minimize``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from parity.diff.normalize import NormalizedRequest
+from parity.lockstep import Divergence
+from parity.lockstep.interleave import TAG_HEADER
+from parity.lockstep.session import LockstepSession
+from parity.trace import Trace
+from parity.trace.minimize import minimizable, minimize
+from parity.trace.model import Step
+from parity.trace.replay import replay
+
+
+def _padded_trace(session: LockstepSession) -> Trace:
+    """Three calls the toy bug (values above 5) does not need, then the diverging one."""
+    driver = session.new_driver()
+    first = driver.call("POST", "/items", json={"value": 1})
+    driver.call("POST", "/items", json={"value": 2})
+    driver.call("GET", f"/items/{first.json()['id']}")
+    with pytest.raises(Divergence):
+        driver.call("POST", "/items", json={"value": 8})
+    return session.trace_of(driver, "toy")
+
+
+def test_unneeded_calls_are_left_out_and_the_rest_replays(
+    toy_session: Callable[..., LockstepSession],
+) -> None:
+    session = toy_session(bug=True)
+    trace = _padded_trace(session)
+    short = minimize(trace, session)
+    assert [s.request.json for s in short.steps] == [{"value": 8}]
+    assert short.divergence_signature() == (0, {"other": ["body.value"]})
+    again = replay(short, toy_session(bug=True))
+    assert again.diverged and again.same_divergence_as(short)
+
+
+def test_a_trace_without_a_divergence_or_with_held_requests_is_kept(
+    toy_session: Callable[..., LockstepSession],
+) -> None:
+    session = toy_session(bug=False)
+    driver = session.new_driver()
+    driver.call("POST", "/items", json={"value": 1})
+    healthy = session.trace_of(driver, "toy")
+    assert minimize(healthy, session) is healthy
+    held = _padded_trace(toy_session(bug=True))
+    held.steps.insert(
+        0, Step(0, NormalizedRequest("POST", "/items", {TAG_HEADER: "t1"}, {"value": 3}))
+    )
+    assert not minimizable(held)
+    assert minimize(held, session) is held
