@@ -186,7 +186,7 @@ def test_merge_lists_every_inputs_seed_machine_and_time_and_reads_version_1(
     html = (tmp_path / "out" / "index.html").read_text()
     assert "Runs merged" in html and "ci-2" in html and "seed 7, 99" in html
     md = (tmp_path / "out" / "summary.md").read_text()
-    assert "| run1 | 99 | ci-2 | unknown |" in md  # the v1 input had no date
+    assert "| run1 | 99 | whole | ci-2 | unknown |" in md  # the v1 input had no date or shard
     with pytest.raises(Exception, match="schema_version 3 is not supported"):
         RunReport.from_dict({**old, "schema_version": 3})
 
