@@ -17,7 +17,7 @@ from parity.binding import Store
 from parity.engines.base import Engine
 from parity.engines.registry import canonical, create_engine
 from parity.ports.implementation import Implementation
-from parity.ports.target import ErrorMap, PortTarget, _awaited
+from parity.ports.target import ErrorMap, PortTarget, awaited
 
 _log = logging.getLogger("parity.ports")
 
@@ -70,7 +70,7 @@ def _run_maybe_async(func: Any, *args: Any) -> Any:
     value = func(*args)
     if inspect.isawaitable(value):
         with asyncio.Runner() as runner:
-            return runner.run(_awaited(value))
+            return runner.run(awaited(value))
     return value
 
 
@@ -107,7 +107,7 @@ class PortTargetFactory:
             build = self.implementation.build
             obj = build(store) if store is not None else build()
             if inspect.isawaitable(obj):
-                obj = runner.run(_awaited(obj))
+                obj = runner.run(awaited(obj))
         except BaseException:
             runner.close()
             if store is not None and self.implementation.isolation == "engine":

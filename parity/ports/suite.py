@@ -132,6 +132,8 @@ def port_backends(
             )
     except EngineUnavailable as exc:
         raise InfraError(f"engine {exc.engine} is not available: {exc.reason}") from exc
+    except Exception as exc:  # an engine that fails to start or prepare: infrastructure
+        raise InfraError(f"{name}: could not start: {type(exc).__name__}: {exc}") from exc
     return backends
 
 

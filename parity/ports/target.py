@@ -49,7 +49,8 @@ def error_kind(exc: BaseException, errors: ErrorMap) -> str:
     return type(exc).__qualname__
 
 
-async def _awaited(value: Awaitable[Any]) -> Any:
+async def awaited(value: Awaitable[Any]) -> Any:
+    """``value``'s result, as a coroutine an event loop can run."""
     return await value
 
 
@@ -73,7 +74,7 @@ class PortTarget:
     def resolve(self, value: Any) -> Any:
         """Await ``value`` on this target's own loop if it is awaitable (async ports)."""
         if inspect.isawaitable(value):
-            return self.runner.run(_awaited(value))
+            return self.runner.run(awaited(value))
         return value
 
     def request(
