@@ -310,9 +310,11 @@ def _run(args: argparse.Namespace, config: ParityConfig) -> int:
 
 def check_engines(names: list[str], config: ParityConfig) -> None:
     """Unknown engine names are one line (with a "did you mean"), before anything starts."""
+    from parity.engines.base import EngineUnavailable
     from parity.engines.registry import (
         ENGINES,
         PREFERENCES,
+        check_name,
         load_entry_points,
         register_engine,
         unknown_engine,
@@ -325,7 +327,12 @@ def check_engines(names: list[str], config: ParityConfig) -> None:
     if any(n.startswith("fault:") for n in names):
         load_faults(config)
     for name in names:
-        if name not in ENGINES and name not in PREFERENCES and name not in config.urls:
+        if "+" in name and name not in config.urls:
+            try:
+                check_name(name)  # the base engine and its +modifiers
+            except EngineUnavailable as exc:
+                raise ConfigError(f"--backends: {name!r}: {exc.reason}") from None
+        elif name not in ENGINES and name not in PREFERENCES and name not in config.urls:
             raise ConfigError(f"--backends: {name!r}: {unknown_engine(name).reason}")
 
 
