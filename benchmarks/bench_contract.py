@@ -1,82 +1,176 @@
-"""Contract cases per second: one backend vs N backends in one run.
+"""The contract suite beside the tool a user would otherwise run: schemathesis alone.
 
-Generation (schemathesis + Hypothesis) is paid once per case however many backends
-replay it, so N backends should cost far less than N times one backend. Prints
-cases/s for each configuration and the ratio.
+Parity's contract suite (every operation, half positive and half negative cases, then the
+schema's link-based state machine) on N backends, against schemathesis's own Python API
+on the same app, the same schema and config, the same cases (same operations, counts,
+modes and Hypothesis seeds) and schemathesis's own in-process ASGI transport, once per
+backend. Generation is paid once per case in Parity however many backends replay it, so
+N backends should cost far less than N schemathesis runs.
 
-    .venv/bin/python benchmarks/bench_contract.py [--examples 30] [--seed 1]
+    python benchmarks/bench_contract.py [--examples 20] [--seed 1] [--backends memory,sqlite]
+
+Each measurement times the run alone, engines already started (their start-up is the
+same for both tools and is not what is compared). Ratios are of wall times.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
+import warnings
+import zlib
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+from hypothesis.errors import Unsatisfiable
+from hypothesis.stateful import get_state_machine_test
+from schemathesis import Case, GenerationMode
+from schemathesis.core.result import Ok
 
 from parity.config import load_config
 from parity.contract.runner import ContractRunner
-from parity.contract.suite import contract_for
-from parity.run.backends import provision
+from parity.contract.schema import Contract, operation_id
+from parity.contract.suite import contract_for, stateful_scenarios
+from parity.run.backends import Backends, provision
 
-OPERATIONS = (
-    "POST /v1/users",
-    "POST /v1/cards/{card_id}/transactions",
-    "GET /v1/cards",
-    "PATCH /v1/cards/{card_id}",
-)
+#: steps per stateful scenario, as ``python -m parity.contract`` runs it
+STATEFUL_STEPS = 10
 
 
-def measure(names: list[str], examples: int, seed: int) -> tuple[int, float, dict[str, float]]:
+def parity_seconds(
+    backends: Backends, names: list[str], examples: int, seed_: int
+) -> tuple[int, float]:
+    """Parity's contract suite on ``names`` (the reference first): (cases, seconds)."""
     config = load_config()
-    backends = provision(names, config, seed)
     assert backends.binding is not None
     runner = ContractRunner(
         contract_for(config, backends, "bench_schema"),
-        backends.factories,
+        {name: backends.factories[name] for name in names},
         backends.reference,
         binding=backends.binding,
         options=config.diff,
         examples=examples,
-        seed=seed,
+        seed=seed_,
         namespace_prefix="bench",
     )
-    cases, inside = 0, dict.fromkeys(names, 0.0)
     started = time.perf_counter()
     try:
-        for op in runner.operations():
-            if op.label in OPERATIONS:
-                result = runner.run_operation(op)
-                cases += result.cases
-                for name, seconds in result.backend_seconds.items():
-                    inside[name] += seconds
-        stateful = runner.run_stateful(max(2, examples // 5), 10)
-        cases += stateful.cases
+        cases = sum(runner.run_operation(op).cases for op in runner.operations())
+        cases += runner.run_stateful(stateful_scenarios(examples), STATEFUL_STEPS).cases
     finally:
         runner.close()
-        backends.close()
-    return cases, time.perf_counter() - started, inside
+    return cases, time.perf_counter() - started
+
+
+def _seed(base: int, *parts: str) -> int:
+    """The contract runner's seeding (seed + CRC of the label), so the cases match."""
+    return (base + zlib.crc32("|".join(parts).encode())) % (2**32)
+
+
+def _settings(examples: int) -> settings:
+    return settings(
+        max_examples=examples,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate],
+        verbosity=Verbosity.quiet,
+        print_blob=False,
+    )
+
+
+def alone_seconds(backends: Backends, name: str, examples: int, seed_: int) -> tuple[int, float]:
+    """schemathesis alone on backend ``name``'s app, as a user runs it in-process
+    (``case.call(app=...)`` then ``case.validate_response``): (cases, seconds)."""
+    config = load_config()
+    contract: Contract = contract_for(config, backends, "alone_schema")
+    assert backends.binding is not None
+    factory = backends.factories[name]
+    target = factory.new_target("alone")
+    app: Any = getattr(target, "app")  # noqa: B009 (an in-process target's app)
+
+    def call(method: str, path: str, json: Any = None, headers: Any = None) -> Any:
+        return target.request(method, path, headers, json)
+
+    store = factory.store_of(target)
+    auth = {role: backends.binding.auth_headers(call, store, role) for role in ("user", "admin")}
+    cases = 0
+
+    def run_case(case: Case) -> Any:
+        nonlocal cases
+        cases += 1
+        role = "admin" if operation_id(case.operation) in contract.admin_operations else "user"
+        response = case.call(app=app, headers=auth[role])
+        with contextlib.suppress(Exception):  # a failed check: timed, not reported here
+            case.validate_response(response)
+        return response
+
+    def check_case(case: Case) -> None:
+        run_case(case)
+
+    schema = contract.schema
+    started = time.perf_counter()
+    try:
+        for result in schema.get_all_operations():
+            if not isinstance(result, Ok):
+                continue  # unloadable (Parity refuses such a contract outright)
+            operation = result.ok()
+            positive = (examples + 1) // 2
+            for mode, count in (
+                (GenerationMode.POSITIVE, positive),
+                (GenerationMode.NEGATIVE, examples - positive),
+            ):
+                if not count:
+                    continue
+                strategy = operation.as_strategy(generation_mode=mode)
+                test = given(strategy)(check_case)
+                test = seed(_seed(seed_, operation.label, mode.value))(test)
+                with contextlib.suppress(Unsatisfiable):  # e.g. no negative case exists
+                    _settings(count)(test)()
+
+        class Machine(schema.as_state_machine()):  # type: ignore[misc]
+            def call(self, case: Case, **kwargs: Any) -> Any:
+                return run_case(case)
+
+            def validate_response(self, response: Any, case: Case, *a: Any, **k: Any) -> None:
+                return None  # run_case validated it
+
+        machine_settings = settings(
+            _settings(stateful_scenarios(examples)), stateful_step_count=STATEFUL_STEPS
+        )
+        test = get_state_machine_test(Machine, settings=machine_settings)
+        seed(_seed(seed_, "stateful"))(test)()
+    finally:
+        elapsed = time.perf_counter() - started
+        factory.release(target)
+    return cases, elapsed
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--examples", type=int, default=30)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--backends", default="memory,sqlite")
     args = parser.parse_args()
-    measure(["memory"], 2, args.seed)  # warm imports and schema caches
-    rows = []
-    for names in (["memory"], ["memory", "sqlite"]):
-        cases, seconds, inside = measure(names, args.examples, args.seed)
-        rows.append((names, cases, seconds, inside))
-    one = rows[0][1] / rows[0][2]
-    print(f"{'backends':<18} {'cases':>6} {'seconds':>8} {'cases/s':>8}  inside backends (s)")
-    for names, cases, seconds, inside in rows:
-        rate = cases / seconds
-        detail = ", ".join(f"{n}={s:.2f}" for n, s in inside.items())
-        print(f"{','.join(names):<18} {cases:>6} {seconds:>8.2f} {rate:>8.1f}  {detail}")
-    two = rows[1][1] / rows[1][2]
-    print(
-        f"\nN=2 backends run at {two / one:.2f}x the case rate of 1 backend "
-        f"(1.00 = replay is free; 0.50 = nothing shared)"
-    )
+    warnings.simplefilter("ignore")
+    backends = provision(args.backends.split(","), load_config(), args.seed)
+    names = list(backends.names)  # the reference first
+    try:
+        parity_seconds(backends, names, 2, args.seed)  # warm imports and schema caches
+        p1 = parity_seconds(backends, names[:1], args.examples, args.seed)
+        pn = parity_seconds(backends, names, args.examples, args.seed)
+        alone = {n: alone_seconds(backends, n, args.examples, args.seed) for n in names}
+    finally:
+        backends.close()
+    print(f"{'run':<34} {'cases':>6} {'seconds':>8}")
+    print(f"{'parity on ' + names[0]:<34} {p1[0]:>6} {p1[1]:>8.2f}")
+    print(f"{'parity on ' + ','.join(names):<34} {pn[0]:>6} {pn[1]:>8.2f}")
+    for n, (c, s) in alone.items():
+        print(f"{'schemathesis alone on ' + n:<34} {c:>6} {s:>8.2f}")
+    n_alone = sum(s for _, s in alone.values())
+    print(f"\nparity 1 backend / schemathesis alone: {p1[1] / alone[names[0]][1]:.2f}x")
+    print(f"parity {len(alone)} backends / {len(alone)} schemathesis runs: {pn[1] / n_alone:.2f}x")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,33 @@ from parity.run.backends import provision
 from parity.targets.factory import AppTargetFactory
 
 
+def measure(
+    names: list[str], examples: int, config: Path | None = None, path: str = "/"
+) -> dict[str, tuple[float, float]]:
+    """Per backend: (set-up + one call, drop) in milliseconds per example."""
+    warnings.simplefilter("ignore")
+    backends = provision(names, load_config(config), 0)
+    out: dict[str, tuple[float, float]] = {}
+    try:
+        for name, factory in backends.factories.items():
+            assert isinstance(factory, AppTargetFactory)
+            factory.release(factory.new_target("warmup_0"))  # imports, pools, first routes
+            setup = drop = 0.0
+            for i in range(examples):
+                started = time.perf_counter()
+                target = factory.new_target(f"bench_{i}")
+                target.request("GET", path)
+                setup += time.perf_counter() - started
+                started = time.perf_counter()
+                factory.release(target)
+                factory.flush()
+                drop += time.perf_counter() - started
+            out[name] = (setup / examples * 1000, drop / examples * 1000)
+    finally:
+        backends.close()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, help="a pyproject.toml with [tool.parity]")
@@ -29,31 +56,12 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=50)
     parser.add_argument("--path", default="/", help="the one request each example sends")
     args = parser.parse_args()
-    warnings.simplefilter("ignore")
     config = load_config(args.config)
     names = args.backends.split(",") if args.backends else list(config.backends)
-    backends = provision(names, config, 0)
-    binding = backends.binding
-    print(f"app {config.app} (isolation: {binding.isolation if binding else '-'})")
+    print(f"app {config.app}")
     print(f"{'backend':<24} {'set-up+1 call':>14} {'drop':>10}   per example, {args.examples}")
-    try:
-        for name, factory in backends.factories.items():
-            assert isinstance(factory, AppTargetFactory)
-            factory.release(factory.new_target("warmup_0"))  # imports, pools, first routes
-            setup = drop = 0.0
-            for i in range(args.examples):
-                started = time.perf_counter()
-                target = factory.new_target(f"bench_{i}")
-                target.request("GET", args.path)
-                setup += time.perf_counter() - started
-                started = time.perf_counter()
-                factory.release(target)
-                factory.flush()
-                drop += time.perf_counter() - started
-            n = args.examples
-            print(f"{name:<24} {setup / n * 1000:>11.2f} ms {drop / n * 1000:>7.2f} ms")
-    finally:
-        backends.close()
+    for name, (setup, drop) in measure(names, args.examples, args.config, args.path).items():
+        print(f"{name:<24} {setup:>11.2f} ms {drop:>7.2f} ms")
 
 
 if __name__ == "__main__":
