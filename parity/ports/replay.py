@@ -42,11 +42,23 @@ def machine_of(trace: Trace) -> type[PortMachine]:
 
 
 def replay_port(
-    trace: Trace, config: ParityConfig, backends: list[str] | None = None
+    trace: Trace,
+    config: ParityConfig,
+    backends: list[str] | None = None,
+    allow_dropped: bool = False,
 ) -> ReplayResult:
-    """Replay ``trace`` on ``backends`` (default: the trace's implementations)."""
+    """Replay ``trace`` on ``backends`` (default: the trace's implementations). Leaving
+    out the implementation the trace diverged on is refused unless ``allow_dropped``
+    (a replay without it could only say "no divergence")."""
     machine = machine_of(trace)
     names = list(backends or trace.backends)
+    step = trace.divergent_step
+    dropped = sorted(set(step.differences) - set(names)) if step is not None else []
+    if dropped and not allow_dropped:
+        raise ConfigError(
+            f"--backends leaves out {', '.join(dropped)}, where this trace diverged: add it, "
+            "or pass --without-diverged to check the others"
+        )
     if any(n.startswith("fault:") for n in names):
         load_faults(config)
     impls = implementations_of(machine, names)

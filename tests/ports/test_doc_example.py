@@ -54,4 +54,6 @@ def test_doc_example_is_caught_shrunk_and_replayed(
     assert main(["--config", config, "replay", div["trace"]]) == 1
     assert "same divergence as recorded" in capsys.readouterr().out
     # the reference alone agrees with itself: the difference is the bounded cache's
-    assert main(["--config", config, "replay", div["trace"], "--backends", "dict"]) == 0
+    assert main(["--config", config, "replay", div["trace"], "--backends", "dict"]) == 2
+    only_dict = ["--backends", "dict", "--without-diverged"]
+    assert main(["--config", config, "replay", div["trace"], *only_dict]) == 0
