@@ -39,7 +39,7 @@ from parity.engines.registry import register_engine
 from parity.lockstep.driver import PendingCall
 from parity.lockstep.interleave import concurrent, direct, hold, release, release_all
 from parity.lockstep.machine import LockstepMachine
-from parity.ports import Implementation, PortMachine
+from parity.ports import Implementation, PortMachine, check_port
 from parity.selftest.registry import register_fault
 from parity.suites.registry import register_scenario as register
 from parity.targets.base import Response
@@ -61,6 +61,7 @@ __all__ = [
     "Response",
     "Store",
     "__version__",
+    "check_port",
     "concurrent",
     "consumes",
     "direct",

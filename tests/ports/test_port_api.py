@@ -15,7 +15,7 @@ from uuid import UUID
 import pytest
 from hypothesis import strategies as st
 
-from parity import Implementation, PortMachine, Store, rule
+from parity import Implementation, PortMachine, Store, check_port, rule
 from parity.lockstep.divergence import Divergence
 from parity.lockstep.session import LockstepSession
 from parity.ports.codec import PortCodecError, decode_arg, encode_arg, encode_result
@@ -206,3 +206,14 @@ def test_backends_pick_implementations_by_name_keeping_the_reference() -> None:
     assert list(implementations_of(Files, ["sqlite"])) == ["memory", "sqlite"]
     assert list(implementations_of(Counters, ["async"])) == ["dict", "async"]
     assert list(implementations_of(Counters, None)) == ["dict", "async"]
+
+
+class CountersWithABug(Counters):
+    implementations = {**Counters.implementations, "wrong": OffByOne}
+
+
+def test_check_port_runs_a_scenario_inside_a_test() -> None:
+    check_port(Counters, examples=10, steps=5)
+    with pytest.raises(Divergence, match="wrong differ from dict"):
+        check_port(CountersWithABug, examples=30, steps=10)
+    check_port(CountersWithABug, implementations=["async"], examples=10, steps=5)
