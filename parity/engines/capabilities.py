@@ -75,8 +75,15 @@ def probe_capabilities(engine: Engine) -> dict[str, dict[str, str]]:
 
 def _dynamodb_row(engine: Any) -> dict[str, Finding]:
     label = engine.server_label()
+    if not getattr(engine, "emulated", True):
+        why = f"{label}: real AWS defines these capabilities (no probe tables, no cost)"
+        return dict.fromkeys(CAPABILITIES, Finding(NOT_PROBED, why))
     if not engine.capabilities:  # engines that skip it at start (Parity's own moto, a URL)
-        engine.detect_capabilities()
+        try:
+            engine.detect_capabilities()
+        except Exception as exc:  # no probe table: say so, let the scenarios show the rest
+            why = f"{label}: the probe could not run ({type(exc).__name__}: {exc})"
+            return dict.fromkeys(CAPABILITIES, Finding(NOT_PROBED, why))
     row: dict[str, Finding] = {}
     for capability in ("conditional_writes", "transactions", "cancellation_reasons", "ttl"):
         if engine.capabilities.get(capability) == OK:

@@ -125,3 +125,11 @@ def test_every_format_shows_the_matrix_and_the_cells_it_marked(tmp_path: Path) -
         }
     ]
     assert data["capabilities"]["engines"]["memory"]["ttl"]["status"] == "not probed"
+
+
+def test_real_aws_is_never_probed() -> None:
+    engine = create_engine("dynamodb@aws")
+    row = probe_capabilities(engine)  # no start: nothing may be called on AWS
+    assert {f["status"] for f in row.values()} == {"not probed"}
+    assert "real AWS" in row["transactions"]["evidence"]
+    assert engine.unsupported == {}
