@@ -4,6 +4,7 @@ Exit 0 only if every fault is caught, shrunk to at most ``MAX_STEPS`` calls and 
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,4 +133,7 @@ def run_selftest(
     console.print(table)
     caught = sum(r.ok for r in results)
     console.print(f"{caught}/{len(results)} planted faults caught, shrunk and replayed")
+    lengths = [r.steps for r in results if r.steps is not None]
+    if lengths:
+        console.print(f"shrunk lengths: median {statistics.median(lengths):g} calls")
     return 0 if caught == len(results) else 1

@@ -1,7 +1,7 @@
 """``parity selftest``: every planted fault is caught, shrunk to at most 8 calls, and its
 saved trace replays to the same divergence.
 
-Two faults run in every test run; all six with ``PARITY_SLOW=1`` (or ``-m slow``)."""
+Two faults run in every test run; all ten with ``PARITY_SLOW=1`` (or ``-m slow``)."""
 
 from __future__ import annotations
 
@@ -18,13 +18,29 @@ ROOT = Path(__file__).resolve().parents[2]
 #: quick enough for every test run; the others take minutes on 2 cores (slow marker)
 QUICK = ("wrong-status", "lost-update")
 #: the reference app's core faults (scenarios/faults/__init__.py)
-CORE_FAULTS = ("lost-update", "expired-key", "outbox-gap", "pagination-skip", "wrong-status")
-CORE_FAULTS += ("rounding",)
+CORE_FAULTS: tuple[str, ...] = (
+    "lost-update",
+    "expired-key",
+    "outbox-gap",
+    "pagination-skip",
+    "wrong-status",
+    "rounding",
+)
+#: the faults only a dedicated scenario catches (scenarios/faults/scenario.py)
+SCENARIO_FAULTS: tuple[str, ...] = (
+    "interleaved-lost-update",
+    "ttl-boundary",
+    "outbox-retry-reorder",
+    "outbox-delete-early",
+)
 
 
 @pytest.mark.parametrize(
     "fault",
-    [f if f in QUICK else pytest.param(f, marks=pytest.mark.slow) for f in CORE_FAULTS],
+    [
+        f if f in QUICK else pytest.param(f, marks=pytest.mark.slow)
+        for f in CORE_FAULTS + SCENARIO_FAULTS
+    ],
 )
 def test_planted_fault_is_caught_shrunk_and_replayable(fault: str, tmp_path: Path) -> None:
     config = load_config(ROOT / "pyproject.toml").with_overrides(
