@@ -8,7 +8,8 @@ the app's consumers read it — at least once, so de-duplicated on the event id 
 by message group (the aggregate, ``subject``) in arrival order. So the scenario asks of
 every transport: after publishes, failures and re-publishes (a relay that crashed after
 the broker took the event sends it again), does a consumer see the same events, each
-once, in the same order per aggregate?
+once, in the same order per aggregate — also after a consumer died holding messages it
+had not acknowledged?
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ class Channel:
             )
         return out
 
+    def crash_while_consuming(self) -> None:
+        """A consumer takes what arrived and dies before acknowledging any of it: every
+        message must come again. (In memory nothing is taken until ``consume``.)"""
+
     def receive(self) -> list[dict[str, Any]]:
         """What arrived since the last call, duplicates included."""
         if isinstance(self.transport, MemoryTransport):
@@ -103,6 +108,12 @@ class QueueChannel(Channel):
                     {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)
                 ],
             )
+
+    def crash_while_consuming(self) -> None:
+        # visible again at once (timeout 0), as after the consumer's visibility timeout
+        self.sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0
+        )
 
     def close(self) -> None:
         """Leave the queue empty for the next example."""
@@ -227,6 +238,10 @@ class TransportParity(PortMachine):
         envelope = data.draw(st.sampled_from(self.published[-3:]))
         with contextlib.suppress(PublishError):
             self.port.publish(envelope)
+
+    @rule()
+    def crash_while_consuming(self) -> None:
+        self.port.crash_while_consuming()
 
     @rule()
     def consume(self) -> None:
