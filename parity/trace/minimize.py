@@ -59,6 +59,14 @@ def minimize(trace: Trace, session: LockstepSession, max_replays: int = MAX_REPL
     no call can go, or it cannot be minimized)."""
     if not minimizable(trace):
         return trace
+    examples = session.stats.examples
+    try:
+        return _leave_out_calls(trace, session, max_replays)
+    finally:
+        session.stats.examples = examples  # replays are not examples of the run
+
+
+def _leave_out_calls(trace: Trace, session: LockstepSession, max_replays: int) -> Trace:
     shape = divergence_shape(trace)
     divergent = trace.divergent_step
     assert divergent is not None

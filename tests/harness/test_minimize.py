@@ -32,7 +32,9 @@ def test_unneeded_calls_are_left_out_and_the_rest_replays(
 ) -> None:
     session = toy_session(bug=True)
     trace = _padded_trace(session)
+    examples = session.stats.examples
     short = minimize(trace, session)
+    assert session.stats.examples == examples, "replays are not counted as examples"
     assert [s.request.json for s in short.steps] == [{"value": 8}]
     assert short.divergence_signature() == (0, {"other": ["body.value"]})
     again = replay(short, toy_session(bug=True))
