@@ -1,0 +1,78 @@
+"""An interrupt is never lost: a SIGTERM or Ctrl-C that Python handles inside a
+garbage-collector callback (where the ``KeyboardInterrupt`` cannot propagate and is
+reported as "Exception ignored") still ends the run.
+
+This is how an interrupted ``parity run`` went on for minutes on a loaded CI machine
+(Hypothesis times every collection with a gc callback). Each case runs in a subprocess
+of its own: signal handlers and ``sys.unraisablehook`` belong to the process.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# The signal arrives while a gc callback runs, so its handler runs inside the callback.
+_PROGRAM = """
+import gc, os, signal, sys, time
+from parity.interrupts import interruptible
+
+# as in a terminal, also when this test runs in a background job (SIGINT ignored)
+signal.signal(signal.SIGINT, signal.default_int_handler)
+armed = []
+
+def callback(phase, info):
+    if phase == "start" and armed:
+        armed.clear()
+        os.kill(os.getpid(), {signum})
+        for _ in range(1000):  # the handler runs at one of these bytecode boundaries
+            pass
+
+gc.callbacks.append(callback)
+try:
+    with interruptible():
+        armed.append(True)
+        gc.collect()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            time.sleep(0.01)
+        print("ran on")
+except KeyboardInterrupt:
+    print("interrupted")
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_interrupt_handled_inside_a_gc_callback_still_interrupts(sig: signal.Signals) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROGRAM.format(signum=int(sig))],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.stdout.strip() == "interrupted", proc.stdout + proc.stderr
+    assert "Exception ignored" not in proc.stderr, proc.stderr
+
+
+def test_other_unraisable_exceptions_are_still_reported() -> None:
+    program = (
+        "from parity.interrupts import interruptible\n"
+        "class Noisy:\n"
+        "    def __del__(self):\n"
+        "        raise ValueError('from __del__')\n"
+        "with interruptible():\n"
+        "    Noisy()\n"
+        "print('done')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert proc.stdout.strip() == "done"
+    assert "ValueError: from __del__" in proc.stderr
