@@ -15,6 +15,7 @@ from typing import Any
 
 from parity.binding import Store
 from parity.engines.base import Engine
+from parity.engines.capabilities import probe_capabilities
 from parity.engines.registry import canonical, create_engine
 from parity.ports.implementation import Implementation
 from parity.ports.target import ErrorMap, PortTarget, awaited
@@ -28,6 +29,8 @@ class EnginePool:
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
         self.engines: dict[str, Engine] = {}
+        #: engine -> its capability matrix row, probed once at start
+        self.capabilities: dict[str, dict[str, dict[str, str]]] = {}
         self._prepared: set[tuple[str, int]] = set()
 
     def engine(self, name: str) -> Engine:
@@ -36,6 +39,7 @@ class EnginePool:
             engine = create_engine(name)
             engine.seed = self.seed
             engine.start()  # EngineUnavailable: the caller's infrastructure error
+            self.capabilities[name] = probe_capabilities(engine)
             self.engines[name] = engine
         return self.engines[name]
 
@@ -57,6 +61,7 @@ class EnginePool:
             "version": info.version,
             "details": info.details,
             "unsupported": {**info.unsupported, **self.engines[canonical(name)].unsupported},
+            "capabilities": self.capabilities.get(canonical(name), {}),
         }
 
     def close(self) -> None:

@@ -23,6 +23,7 @@ from parity.engines.registry import canonical
 from parity.ports.factory import EnginePool, PortTargetFactory
 from parity.ports.implementation import Implementation
 from parity.ports.machine import PortMachine
+from parity.report.events import EnginesStarted
 from parity.run.backends import Backends, InfraError, load_faults
 from parity.run.context import RunContext
 from parity.run.scenario import run_scenario
@@ -151,9 +152,12 @@ def run(ctx: RunContext) -> None:
             impls = implementations_of(machine, selection)
             if selection and len(impls) < 2:
                 continue  # nothing selected to compare with its reference
+            backends = port_backends(machine, impls, pool)
+            engines = {canonical(i.engine): pool.info(i.engine) for i in impls.values() if i.engine}
+            ctx.emit(EnginesStarted(engines))  # the report's capability matrix
             port_ctx = dataclasses.replace(
                 ctx,
-                backends=port_backends(machine, impls, pool),
+                backends=backends,
                 app=port_record(machine, ctx.config),
                 config=ctx.config.with_overrides(
                     reference=machine.reference_name(), diff=machine.diff_options()

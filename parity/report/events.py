@@ -126,8 +126,17 @@ class RunFinished:
     seconds: float
 
 
+@dataclass(frozen=True)
+class EnginesStarted:
+    """Engines a suite started after ``RunStarted`` (a ports run's implementations'):
+    their facts and capability rows join the report's ``engines``."""
+
+    engines: dict[str, dict[str, Any]]
+
+
 Event = (
     RunStarted
+    | EnginesStarted
     | ScenarioStarted
     | ScenarioFinished
     | DivergenceFound

@@ -16,6 +16,7 @@ from parity.report.events import (
     CellResult,
     ContractFailure,
     DivergenceFound,
+    EnginesStarted,
     Event,
     RunFinished,
     RunStarted,
@@ -215,6 +216,8 @@ class ReportBuilder:
             rep.machines = [event.machine]
             rep.started_at = event.started_at
             rep.shard = event.shard
+        elif isinstance(event, EnginesStarted):
+            rep.engines.update(event.engines)
         elif isinstance(event, ScenarioFinished):
             key = f"{event.suite}/{event.scenario}"
             row = rep.cells.setdefault(key, {})

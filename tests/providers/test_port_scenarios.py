@@ -30,7 +30,8 @@ def test_verifiers_and_config_sources_agree(tmp_path: Path) -> None:
     argv = ["--config", CONFIG, "run", "--suite", "ports", "--seed", "3"]
     argv += ["--scenarios", "AuthParity,ConfigParity", "--examples", "5", "--steps", "8"]
     assert main([*argv, "--report-dir", str(reports)]) == 0
-    cells = json.loads((reports / "parity.json").read_text())["cells"]
+    report = json.loads((reports / "parity.json").read_text())
+    cells = report["cells"]
     assert {b: c["status"] for b, c in cells["ports/AuthParity"].items()} == {
         "dev-jwt": "pass",
         "cognito": "pass",
@@ -39,6 +40,9 @@ def test_verifiers_and_config_sources_agree(tmp_path: Path) -> None:
         "env": "pass",
         "ssm": "pass",
     }
+    # the engine behind Cognito and SSM was probed: the matrix is in a ports-only report
+    row = report["capabilities"]["engines"][MOTO]
+    assert row["isolated_transactions"]["status"] == "ok"
 
 
 @pytest.mark.slow
