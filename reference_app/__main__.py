@@ -121,7 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         app = create_app(settings)
     except Exception as exc:  # a store we cannot reach or configure: one line, exit 2
-        print(f"reference_app: cannot start the {settings.backend} backend: {exc}", file=sys.stderr)
+        where = f"the {settings.backend} backend with {settings.auth} auth"
+        print(f"reference_app: cannot start {where}: {exc}", file=sys.stderr)
         return 2
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level)
     return 0
