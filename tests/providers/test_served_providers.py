@@ -97,3 +97,18 @@ def test_a_bad_ssm_value_is_one_line_and_exit_2(moto_url: str) -> None:
     assert done.stderr.strip().splitlines() == [
         f"reference_app: SSM {prefix}/mid_tier_from: 'many' is not a valid int"
     ]
+
+
+def test_an_unreachable_cognito_endpoint_is_one_line_and_exit_2() -> None:
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    done = subprocess.run(
+        [sys.executable, "-m", "reference_app", "--auth", "cognito", "--endpoint-url", nowhere],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("reference_app: cannot start the memory backend with cognito auth:")
