@@ -4,21 +4,13 @@ Why a private loop thread: lockstep calls arrive from a thread pool (one worker 
 backend), and concurrency scenarios hold one request at a pause point while others run.
 One long-lived loop per target runs the app's lifespan once and serves any number of
 concurrent requests; a call costs one thread hop plus the app itself.
-
-The app runs exactly as a server would run it: nothing of its framework is patched. An
-earlier version ran FastAPI's sync endpoints and dependencies inline by patching
-``run_in_threadpool``: fragile across FastAPI releases, and what it saved is measured in
-benchmarks/README.md ("The app's plumbing"): on examples/bookshelf's sync endpoints within
-the noise (0.95x); on the reference app's sync endpoints 31 % of a request on memory, of
-which the app's own ``async`` endpoints over one worker hop win back about 40 % with no
-patch. The rest is what a thread hand-off costs on a loaded machine, and an app pays it
-under a real server too, so Parity measures the app as it runs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import threading
 import time
@@ -29,6 +21,49 @@ from urllib.parse import urlsplit
 from parity.targets.base import Response, encode_body
 
 ASGIApp = Any  # Callable[[scope, receive, send], Awaitable[None]]
+
+#: Set inside one request's task: FastAPI runs that request's sync endpoints and sync
+#: dependencies inline instead of hopping to a worker thread for each one.
+_INLINE_SYNC: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "parity_inline_sync", default=False
+)
+
+
+def install_inline_sync() -> None:
+    """Let FastAPI call *sync* endpoints and dependencies inline for requests that ask for
+    it (only :class:`AsgiTarget`'s, through a context variable; every other use of
+    FastAPI in the process is unchanged).
+
+    Why it is kept, measured (benchmarks/README.md, "The app's plumbing"): an app written
+    with sync endpoints and dependencies pays a thread hand-off for each one, and for an
+    in-process backend whose storage is CPU-bound that buys nothing. On examples/bookshelf
+    (sync endpoints and dependencies over SQLAlchemy, SQLite) the patch saves 20 % of a
+    request's CPU. An app with ``async`` endpoints (the reference app) does not go through
+    it at all. Fail-safe by design: if a FastAPI release moves ``run_in_threadpool``, the
+    patch is skipped and such apps only run slower, never differently. Install it before
+    the app is built.
+    """
+    try:
+        import fastapi.dependencies.utils as deps
+        import fastapi.routing as routing
+    except ImportError:
+        return
+    for module in (routing, deps):
+        original = getattr(module, "run_in_threadpool", None)
+        if original is None or getattr(original, "parity_gated", False):
+            continue
+
+        async def gated(func: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            if _INLINE_SYNC.get():
+                return func(*args, **kwargs)
+            return await _original(func, *args, **kwargs)
+
+        gated.parity_gated = True  # type: ignore[attr-defined]
+        module.run_in_threadpool = gated  # type: ignore[attr-defined]
+
+
+install_inline_sync()
+
 
 _log = logging.getLogger("parity.targets")
 
@@ -45,12 +80,16 @@ class AsgiTarget:
         *,
         lifespan: bool = True,
         blocking_io: bool = True,
+        inline_sync: bool | None = None,
     ) -> None:
         self.app = app
         self.name = name
         #: False when the app's storage is CPU-bound in this process (memory, SQLite):
         #: fanning such calls out to threads only adds GIL contention (measured: slower)
         self.blocking_io = blocking_io
+        #: run the app's sync code inline (default: when the storage is CPU-bound).
+        #: Must be False while requests may block (pause points): see ``hold``.
+        self.inline_sync = (not blocking_io) if inline_sync is None else inline_sync
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._stop: asyncio.Event | None = None
@@ -158,9 +197,15 @@ class AsgiTarget:
         status, out_headers, out_body = self._run(self._call(method, path, hdrs, payload))
         return Response(status, out_headers, out_body, time.perf_counter() - start)
 
+    def hold(self) -> None:
+        """Requests may now block inside the app (pause points): stop running sync code
+        inline so a held request cannot block the loop the others need."""
+        self.inline_sync = False
+
     async def _call(
         self, method: str, path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
+        _INLINE_SYNC.set(self.inline_sync)  # this task's context only
         parts = urlsplit(path)
         raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
         raw_headers.append((b"host", b"parity.local"))
