@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
+from reference_app.adapters import crash as crash_seam
 from reference_app.adapters.clock import ManualClock, SystemClock
 from reference_app.adapters.ids import UlidGenerator
 from reference_app.adapters.pause import PauseController
@@ -44,6 +45,8 @@ class Container:
     services: Services
     relay: OutboxRelay
     pause: PausePoints
+    #: parity mode's crash seam (``None`` in production: commits never crash)
+    crash: crash_seam.CrashSeam | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -86,6 +89,7 @@ def build_container(
     ids: IdGenerator | None = None,
     transport: Transport | None = None,
     pause: PausePoints | None = None,
+    crash: crash_seam.CrashSeam | None = None,
 ) -> Container:
     parity = settings.parity_mode
     clock = clock or (ManualClock() if parity else SystemClock())
@@ -94,8 +98,11 @@ def build_container(
     )
     pause = pause or (PauseController() if parity else NoPause())
     backend = backend or create_backend(settings)
+    if parity:
+        crash = crash or crash_seam.CrashSeam()
+        backend.crash = crash
     transport = transport or _transport(settings)
-    if parity and not isinstance(transport, MemoryTransport):
+    if parity and not isinstance(transport, MemoryTransport | ControlledTransport):
         transport = ControlledTransport(transport)  # the harness steers failures
     services = Services(
         backend=backend,
@@ -124,7 +131,7 @@ def build_container(
             max_delay_seconds=settings.outbox_max_delay_seconds,
         ),
     )
-    return Container(settings, backend, transport, clock, services, relay, pause)
+    return Container(settings, backend, transport, clock, services, relay, pause, crash)
 
 
 def create_app(settings: Settings | None = None, **wiring: object) -> FastAPI:
@@ -140,6 +147,7 @@ def create_app(settings: Settings | None = None, **wiring: object) -> FastAPI:
     app = build_fastapi(container)
     if settings.parity_mode:
         app.state.parity_rebind = lambda fresh: rebind_app(app, fresh)
+        crash_seam.install(app)
     return app
 
 
@@ -160,3 +168,34 @@ def rebind_app(app: FastAPI, settings: Settings) -> Container:
     container = build_container(settings)
     bind(app, container)
     return container
+
+
+def restart_app(app: FastAPI) -> Container:
+    """Restart a parity-mode app on the SAME store, as after a process death.
+
+    Everything the process held is built again — the backend's handle (new database
+    handle, no caches), services, relay — while what lives outside the process carries
+    over: the store's data (the memory backend's dicts too, standing in for a database),
+    the harness's clock, id sequence (a restarted app must not reissue ids), transport,
+    pause points and crash seam (now alive again).
+    """
+    from reference_app.api.app import bind
+
+    old: Container = app.state.container
+    if not old.settings.parity_mode or old.crash is None:
+        raise ValueError("only parity-mode apps are restarted")
+    old.stop_background()
+    fresh = build_container(
+        old.settings,
+        backend=old.backend.reopen(),
+        clock=old.clock,
+        ids=old.services.ids,
+        transport=old.transport,
+        pause=old.pause,
+        crash=old.crash,
+    )
+    old.crash.restarted()
+    bind(app, fresh)
+    old.backend.close()
+    fresh.start_background()
+    return fresh

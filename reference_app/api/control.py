@@ -1,8 +1,9 @@
 """``/_parity``: the harness's control surface, mounted only in parity mode.
 
-It lets a harness drive time, the outbox relay, transport failures and pause points over
-HTTP, so the same scenario runs in-process or against a real server. Never mounted in
-production; ``python -m reference_app`` refuses parity mode on a non-loopback host.
+It lets a harness drive time, the outbox relay, transport failures, pause points and
+process crashes (then a restart on the same store) over HTTP, so the same scenario runs
+in-process or against a real server. Never mounted in production; ``python -m
+reference_app`` refuses parity mode on a non-loopback host.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ class FailPattern(BaseModel):
 
 class Tag(BaseModel):
     tag: str = Field(min_length=1, max_length=200)
+
+
+class ArmCrash(BaseModel):
+    after_writes: int = Field(ge=1, le=1000)
 
 
 def _container(request: Request) -> Any:
@@ -78,3 +83,20 @@ async def waiting(request: Request) -> dict[str, list[str]]:
 @router.post("/pause/release")
 async def release(body: Tag, request: Request) -> dict[str, bool]:
     return {"released": _container(request).pause.release(body.tag)}
+
+
+@router.post("/crash/arm")
+async def arm_crash(body: ArmCrash, request: Request) -> dict[str, int]:
+    """The next request dies after its ``after_writes``-th write (or before answering, if
+    it has fewer); the app stays dead until ``/_parity/restart``."""
+    _container(request).crash.arm(body.after_writes)
+    return {"after_writes": body.after_writes}
+
+
+@router.post("/restart")
+async def restart(request: Request) -> dict[str, bool]:
+    """Rebuild the app on the same store, as a process restarted after a crash."""
+    from reference_app.bootstrap import restart_app
+
+    await in_worker(restart_app, request.app)
+    return {"restarted": True}

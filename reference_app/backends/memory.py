@@ -76,6 +76,7 @@ class MemoryUnitOfWork(UnitOfWork):
         with store.lock:
             for change in changes:
                 self._check(change)
+                self._wrote()  # staged: a crash here leaves the store untouched
             for change in changes:
                 self._write(change)
 
@@ -203,7 +204,16 @@ class MemoryBackend(Backend):
         self.store = MemoryStore()
 
     def unit_of_work(self) -> MemoryUnitOfWork:
-        return MemoryUnitOfWork(self.store)
+        uow = MemoryUnitOfWork(self.store)
+        uow.crash = self.crash
+        return uow
+
+    def reopen(self) -> MemoryBackend:
+        """The same dicts behind a new handle: the memory store outlives an app restart
+        the way a database outlives its client's process."""
+        fresh = MemoryBackend(self.namespace)
+        fresh.store = self.store
+        return fresh
 
     def check_ready(self) -> None:
         return None

@@ -350,6 +350,7 @@ class _Executor:
 class MysqlDatabase(Database):
     def __init__(self, url: str, default_database: str = "ledger") -> None:
         self.url = url
+        self._default_database = default_database
         self._pool = shared_pool(url, default_database)
         self.dialect = self._pool.dialect
 
@@ -413,6 +414,9 @@ class MysqlDatabase(Database):
 
     def server_version(self) -> str:
         return self._pool.version
+
+    def reopen(self) -> MysqlDatabase:
+        return MysqlDatabase(self.url, self._default_database)
 
 
 class MysqlBackend(SqlBackend):

@@ -220,6 +220,9 @@ class PostgresDatabase(Database):
             self._version = str(rows[0][0])
         return self._version
 
+    def reopen(self) -> PostgresDatabase:
+        return PostgresDatabase(self.url)
+
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__

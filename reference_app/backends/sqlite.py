@@ -194,6 +194,9 @@ class SqliteDatabase(Database):
     def server_version(self) -> str:
         return sqlite3.sqlite_version
 
+    def reopen(self) -> SqliteDatabase:
+        return SqliteDatabase(self.path)
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True

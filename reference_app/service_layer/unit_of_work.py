@@ -29,6 +29,7 @@ from reference_app.domain.model import (
     TransactionType,
     User,
 )
+from reference_app.service_layer.crash import NO_CRASH, CrashPoints
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,8 @@ class UnitOfWork(abc.ABC):
     """Reads plus a staged change set; ``commit`` applies all of it or none of it."""
 
     changes: list[Change] = field(default_factory=list)
+    #: where a commit may die between writes (parity mode's crash seam; never in production)
+    crash: CrashPoints = field(default=NO_CRASH, repr=False)
 
     def __enter__(self) -> UnitOfWork:
         return self
@@ -158,8 +161,20 @@ class UnitOfWork(abc.ABC):
     def commit(self) -> None:
         """Apply every staged change atomically, or raise :class:`CommitConflict`."""
         staged, self.changes = list(self.changes), []
-        if staged:
-            self._apply(staged)
+        if not staged:
+            return
+        self.crash.begin()
+        self._apply(staged)
+
+    def _wrote(self) -> None:
+        """Backends call this after each write of a commit: a crash armed for it lands here."""
+        self.crash.wrote()
+
+    def _staged_atomically(self, changes: list[Change]) -> None:
+        """For a backend whose commit is one all-or-nothing request: every write of it
+        lands together, so a crash between any two of them is a crash before it is sent."""
+        for _ in changes:
+            self._wrote()
 
     @abc.abstractmethod
     def _apply(self, changes: list[Change]) -> None:
@@ -217,9 +232,17 @@ class Backend(abc.ABC):
     """
 
     name: str = "backend"
+    #: handed to every unit of work; the composition root sets it in parity mode
+    crash: CrashPoints = NO_CRASH
 
     @abc.abstractmethod
     def unit_of_work(self) -> UnitOfWork: ...
+
+    def reopen(self) -> Backend:
+        """A new handle on the same store and namespace, as a restarted process would
+        open it: nothing of this handle's in-memory state (caches, sessions) carries over.
+        The parity harness restarts an app this way after a crash."""
+        raise NotImplementedError(f"the {self.name} backend cannot be reopened")
 
     @abc.abstractmethod
     def check_ready(self) -> None:

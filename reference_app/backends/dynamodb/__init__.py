@@ -64,7 +64,18 @@ class DynamoDbBackend(Backend):
         self._provisioned = True
 
     def unit_of_work(self) -> DynamoDbUnitOfWork:
-        return DynamoDbUnitOfWork(self.store)
+        uow = DynamoDbUnitOfWork(self.store)
+        uow.crash = self.crash
+        return uow
+
+    def reopen(self) -> DynamoDbBackend:
+        """The same table and key prefix through the shared client (the table exists)."""
+        return type(self)(
+            self.settings,
+            retry=self.store.retry,
+            query_page_size=self.store.query_page_size,
+            provision=False,
+        )
 
     def check_ready(self) -> None:
         """DescribeTable: reachable, credentials accepted, table present."""

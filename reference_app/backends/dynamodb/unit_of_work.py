@@ -104,6 +104,7 @@ class DynamoDbUnitOfWork(UnitOfWork):
     def _apply(self, changes: list[Change]) -> None:
         ops = [op for change in changes for op in self._ops(change)]
         items = [op.item for op in ops]
+        self._staged_atomically(changes)  # one TransactWriteItems: all or nothing
         policy = self._s.retry
         attempt = 0
         while True:

@@ -108,7 +108,12 @@ class FirestoreBackend(Backend):
         return cls(settings)
 
     def unit_of_work(self) -> FirestoreUnitOfWork:
-        return FirestoreUnitOfWork(self.store)
+        uow = FirestoreUnitOfWork(self.store)
+        uow.crash = self.crash
+        return uow
+
+    def reopen(self) -> FirestoreBackend:
+        return type(self)(self.settings)
 
     def check_ready(self) -> None:
         """One tiny query, answered within seconds or the store is not ready (10 s: a

@@ -144,6 +144,7 @@ class FirestoreUnitOfWork(UnitOfWork):
     # --- commit ---------------------------------------------------------------------------
 
     def _apply(self, changes: list[Change]) -> None:
+        self._staged_atomically(changes)  # one batch commit per attempt: all or nothing
         for _attempt in range(MAX_COMMIT_ATTEMPTS):
             snapshots = self._read(self._refs_to_read(changes))
             for change in changes:

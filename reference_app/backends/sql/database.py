@@ -61,5 +61,9 @@ class Database(abc.ABC):
     @abc.abstractmethod
     def server_version(self) -> str: ...
 
+    def reopen(self) -> Database:
+        """A new handle on the same database, as a restarted process would open it."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be reopened")
+
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Give back connections (shared pools stay open for other namespaces)."""

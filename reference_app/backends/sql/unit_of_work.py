@@ -81,6 +81,7 @@ class SqlUnitOfWork(UnitOfWork):
             for change, written in zip(changes, ex.execute_batch(statements), strict=True):
                 if written != 1:
                     raise CommitConflict(change, self._reason(ex, change))
+                self._wrote()  # a crash here leaves the transaction uncommitted
 
     def _statement(self, change: Change) -> tuple[str, list[Any]]:
         """The conditional statement of ``change``: it writes one row iff the condition
@@ -219,7 +220,15 @@ class SqlBackend(Backend):
         return migrate(self.db, self.ns_ident)
 
     def unit_of_work(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.db, self.queries)
+        uow = SqlUnitOfWork(self.db, self.queries)
+        uow.crash = self.crash
+        return uow
+
+    def reopen(self) -> SqlBackend:
+        """The same namespace through a new database handle (already migrated)."""
+        return type(self)(
+            self.db.reopen(), self.ns_ident, namespace=self.namespace, migrate_now=False
+        )
 
     def check_ready(self) -> None:
         self.db.ping()
