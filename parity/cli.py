@@ -4,21 +4,24 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
 import re
 import shlex
-import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from parity.baseline import BaselineError
 from parity.config import SUITES, ConfigError, ParityConfig, load_config
+from parity.interrupts import interruptible
 from parity.report.model import ReportError
 from parity.run.backends import InfraError
 from parity.trace.model import Trace, TraceError
+
+if TYPE_CHECKING:
+    from parity.trace.replay import ReplayResult
 
 EXIT_PARITY, EXIT_DIVERGENCE, EXIT_INFRA = 0, 1, 2
 USER_ERRORS = (ConfigError, InfraError, TraceError, ReportError, BaselineError)
@@ -171,26 +174,6 @@ def _capture_app_logs(report_dir: Path) -> None:
     root.addHandler(handler)
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-@contextlib.contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """SIGTERM (a cancelled CI job, ``kill``) ends a run like Ctrl-C: ``finally`` blocks
-    and atexit hooks stop the engines it started. Python's default SIGTERM action exits
-    at once and left throwaway PostgreSQL clusters and moto servers running."""
-    try:
-        previous = signal.signal(signal.SIGTERM, _interrupt)
-    except ValueError:  # not the main thread (e.g. called from a test's worker thread)
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -201,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             check_report_dir(Path(report_dir))
         _capture_app_logs(Path(report_dir) if report_dir else Path("reports"))
-        with _sigterm_interrupts():
+        with interruptible():
             config = load_config(args.config)
             return _dispatch(args, config)
     except USER_ERRORS as exc:
@@ -279,13 +262,15 @@ def _run(args: argparse.Namespace, config: ParityConfig) -> int:
 
     apply_profile(args, config)
     backends = parse_backends(args.backends) if args.backends is not None else None
-    if backends:
+    if backends and args.suite != "ports":  # port implementations are checked by name
         check_engines(backends, config)
     from parity.run.orchestrator import check_scenarios, suite_names
     from parity.run.shard import parse_shard
 
     check_scenarios(config, suite_names(args.suite), _names(args.scenarios))
     shard = parse_shard(args.shard, args.seed)
+    if args.workers > 1 and args.suite == "ports":
+        raise ConfigError("--suite ports runs in one process: leave out -n/--workers")
     if args.workers > 1:
         from parity.xdist import run_parallel
 
@@ -352,6 +337,14 @@ def _replay(args: argparse.Namespace, config: ParityConfig) -> int:
     from parity.trace.store import load_trace
 
     trace = load_trace(args.trace)
+    from parity.ports.replay import is_port_trace
+
+    if is_port_trace(trace):
+        if args.emit:
+            raise ConfigError(
+                "--emit writes HTTP requests; a port trace replays with parity replay"
+            )
+        return _replay_port(args, config, trace)
     if args.emit:
         return _emit(args, trace)
     names = parse_backends(args.backends) if args.backends is not None else list(trace.backends)
@@ -386,8 +379,14 @@ def _replay(args: argparse.Namespace, config: ParityConfig) -> int:
             check, backend = trace.contract.get("check"), trace.contract.get("backend")
             print(f"same contract failure as recorded: {check} on {backend} ({steps} step(s))")
             return EXIT_DIVERGENCE
+    return _verdict(trace, result)
+
+
+def _verdict(trace: Trace, result: ReplayResult) -> int:
+    """Print what a replay found; its exit code."""
     if result.divergence is None:
-        print(f"no divergence: {steps} step(s) replayed on {', '.join(backends.names)}")
+        names = ", ".join(result.trace.backends)
+        print(f"no divergence: {len(result.trace.steps)} step(s) replayed on {names}")
         return EXIT_PARITY
     print(str(result.divergence))
     same = result.same_divergence_as(trace)
@@ -396,6 +395,15 @@ def _replay(args: argparse.Namespace, config: ParityConfig) -> int:
         f" (step {result.divergence.step.index} of {len(trace.steps)})"
     )
     return EXIT_DIVERGENCE
+
+
+def _replay_port(args: argparse.Namespace, config: ParityConfig, trace: Trace) -> int:
+    from parity.ports.replay import replay_port
+    from parity.run.backends import parse_backends
+
+    names = parse_backends(args.backends) if args.backends is not None else None
+    result = replay_port(trace, config, names, allow_dropped=args.without_diverged)
+    return _verdict(trace, result)
 
 
 def _emit(args: argparse.Namespace, trace: Trace) -> int:
