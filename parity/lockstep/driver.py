@@ -9,6 +9,7 @@ concurrently, normalises every answer and compares each with the reference's. Th
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -22,6 +23,9 @@ from parity.lockstep.divergence import BackendDown, Divergence
 from parity.targets.base import Response, Target
 from parity.trace.model import Step
 
+#: the method of a step that records a check each backend was judged on by the scenario
+#: (a free race against a model), not a request: it has no HTTP equivalent
+JUDGED = "CHECK"
 #: how long a closing example waits for its held requests (the app's pause timeout is 30 s)
 SETTLE_TIMEOUT = 40.0
 
@@ -175,6 +179,29 @@ class LockstepDriver:
         _, not_done = wait(pending, timeout)
         self._inflight = list(not_done)
         return not not_done
+
+    def judge(
+        self, path: str, verdicts: Mapping[str, Any], about: Any = None, label: str = ""
+    ) -> None:
+        """Record a check each backend passed or failed on its own as a compared step.
+
+        Some answers legitimately differ per backend (who wins a free race), so a scenario
+        judges each backend against a model instead of against the reference. A failed
+        judgement is still a bug *of that backend*: recorded as a step whose answers are
+        the verdicts (``path`` and ``about`` in the reference's raw values, like a
+        request), a backend whose verdict differs from the reference's is a divergence
+        on that backend with the trace so far, never an error of the scenario on every
+        backend. Raises :class:`Divergence` like :meth:`call`.
+        """
+        request = self.normalizers[self.reference].request(JUDGED, path, None, about, label)
+        step = Step(index=len(self.steps), request=request)
+        self.steps.append(step)
+        headers = {"content-type": "application/json"}
+        answers = {
+            name: Response(200, headers, json.dumps(verdicts[name]).encode())
+            for name in self.targets
+        }
+        self._compare(request, answers, step)
 
     def hold(self) -> None:
         """From now on send concurrently even to CPU-bound targets: a scenario that

@@ -21,9 +21,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from parity.diff.normalize import NormalizedRequest
-from parity.lockstep.driver import LockstepDriver, PendingCall
+from parity.lockstep.driver import JUDGED, LockstepDriver, PendingCall
 from parity.targets.base import Response
-from parity.trace.model import Step
+from parity.trace.model import Step, TraceError
 
 TAG_HEADER = "x-parity-tag"
 ARM = "/_parity/pause/arm"
@@ -134,11 +134,26 @@ def direct(
 
 def replay_steps(driver: LockstepDriver, steps: Iterable[Step]) -> None:
     """Send a trace's steps the way they were sent live: a tagged request is held (not
-    waited for) and is waited for right after the step that releases its tag."""
+    waited for) and is waited for right after the step that releases its tag. A judged
+    step (:meth:`LockstepDriver.judge`) that diverged ends the replay with a one-line user
+    error: only its scenario can re-run what was judged, and replaying the calls around
+    it would say "no divergence" where there was one."""
     held: dict[str, PendingCall] = {}
     try:
         for step in steps:
             request: NormalizedRequest = step.request
+            if request.method == JUDGED:
+                if step.differences:
+                    raise TraceError(
+                        f"step {step.index} ({request.label or request.path}) is a check the "
+                        "scenario judged each backend on, not a request: a replay cannot "
+                        "re-run it; run the scenario again (parity run --scenarios, the "
+                        "trace's seed)"
+                    )
+                # passed everywhere, and judged on calls nothing later depends on: kept
+                # (unanswered) so the replay's steps keep the recorded numbering
+                driver.steps.append(Step(index=len(driver.steps), request=request))
+                continue
             tag = request.headers.get(TAG_HEADER)
             if tag:
                 driver.hold()

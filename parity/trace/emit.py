@@ -26,8 +26,9 @@ import shlex
 from typing import Any
 
 from parity.diff.normalize import REF_RE
+from parity.lockstep.driver import JUDGED
 from parity.lockstep.interleave import RELEASE, TAG_HEADER
-from parity.trace.model import Step, Trace
+from parity.trace.model import Step, Trace, TraceError
 
 #: (ref, path into {"status","headers","body"}, the normalised value found there)
 Learn = tuple[str, list[str | int], str]
@@ -62,7 +63,15 @@ def plan(trace: Trace) -> tuple[list[dict[str, Any]], dict[str, bool]]:
     ints: dict[str, bool] = {}
     steps: list[dict[str, Any]] = []
     diverged = trace.divergent_step
+    if diverged is not None and diverged.request.method == JUDGED:
+        raise TraceError(
+            f"step {diverged.index} ({diverged.request.label or diverged.request.path}) is a "
+            "check the scenario judged each backend on, not a request: no HTTP calls "
+            "reproduce it; run the scenario again (parity run --scenarios, the trace's seed)"
+        )
     for step in trace.steps:
+        if step.request.method == JUDGED:
+            continue  # passed everywhere, on calls of its own (see LockstepDriver.judge)
         for ref in _refs_in_request(step):
             seen.add(ref)  # made up by the scenario (never shown by an answer) if new
         answer = step.responses.get(trace.reference) or {}
