@@ -7,10 +7,10 @@ rule's bookkeeping reads (a listing the scenario's model needed) stay in the tra
 even when the divergence does not depend on them.
 
 Here each call before the diverging one is left out in turn (last first) and the rest
-replayed on fresh namespaces; if the replay still diverges the same way (same backends,
-same differing fields, at the same kind of request) the call stays out. What is saved is
-then the replay's own trace: every remaining answer was really given, and ``parity
-replay`` reproduces it exactly. Traces with held requests (forced interleavings) or
+replayed on fresh namespaces; if the replay still diverges the same way (the same
+backends, at the same kind of request, in the original's fields) the call stays out.
+What is saved is then the replay's own trace: every remaining answer was really given,
+and ``parity replay`` reproduces it exactly. Traces with held requests (forced interleavings) or
 judged steps are left as they are: their calls depend on each other in ways a replay of
 a subset cannot keep.
 """
@@ -18,6 +18,7 @@ a subset cannot keep.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from parity.lockstep.driver import JUDGED
@@ -29,6 +30,7 @@ from parity.trace.replay import replay
 #: how many replays one trace may cost (a 15-call trace needs at most 14 per pass)
 MAX_REPLAYS = 40
 _PLACEHOLDER = re.compile(r"<([a-z_]+):\d+>")
+_INDEX = re.compile(r"\[\d+\]")
 _PAUSE_PREFIX = RELEASE.rsplit("/", 1)[0]
 
 
@@ -43,15 +45,36 @@ def minimizable(trace: Trace) -> bool:
     return trace.divergent_step is not None
 
 
-def divergence_shape(trace: Trace) -> tuple[Any, ...] | None:
-    """What "the same divergence" means while calls are left out: the same backends
-    differ in the same fields, at a request of the same method and route (ids and
-    cursors are numbered by first appearance, so their numbers may change)."""
-    step = trace.divergent_step
-    if step is None:
-        return None
-    paths = tuple((b, tuple(d.path for d in ds)) for b, ds in sorted(step.differences.items()))
-    return step.request.method, _PLACEHOLDER.sub(r"<\1>", step.request.path), paths
+@dataclass(frozen=True)
+class DivergenceShape:
+    """Where a trace diverges, as far as leaving calls out may keep it: the request's
+    method and route, and per differing backend the fields that differ. List positions
+    and the numbers of ids and cursors are left out: one call fewer shifts both (a
+    listing one row shorter, ids numbered by first appearance)."""
+
+    method: str
+    route: str
+    fields: dict[str, frozenset[str]]
+
+    @classmethod
+    def of(cls, trace: Trace) -> DivergenceShape | None:
+        step = trace.divergent_step
+        if step is None:
+            return None
+        fields = {
+            b: frozenset(_INDEX.sub("", d.path) for d in ds) for b, ds in step.differences.items()
+        }
+        return cls(step.request.method, _PLACEHOLDER.sub(r"<\1>", step.request.path), fields)
+
+    def part_of(self, original: DivergenceShape) -> bool:
+        """The same divergence, or part of it: the same request and backends, differing
+        in some of the original's fields and in no other (a call fewer may leave one of
+        two wrong fields right, never make a new one wrong)."""
+        return (
+            (self.method, self.route) == (original.method, original.route)
+            and self.fields.keys() == original.fields.keys()
+            and all(self.fields[b] <= original.fields[b] for b in self.fields)
+        )
 
 
 def minimize(trace: Trace, session: LockstepSession, max_replays: int = MAX_REPLAYS) -> Trace:
@@ -67,9 +90,9 @@ def minimize(trace: Trace, session: LockstepSession, max_replays: int = MAX_REPL
 
 
 def _leave_out_calls(trace: Trace, session: LockstepSession, max_replays: int) -> Trace:
-    shape = divergence_shape(trace)
+    shape = DivergenceShape.of(trace)
     divergent = trace.divergent_step
-    assert divergent is not None
+    assert divergent is not None and shape is not None
     best = _with_steps(trace, trace.steps[: divergent.index + 1])
     replays = 0
     changed = True
@@ -86,7 +109,8 @@ def _leave_out_calls(trace: Trace, session: LockstepSession, max_replays: int) -
                 result = replay(candidate, session)
             except Exception:  # a store gone, a subset the app refuses: keep what we have
                 return best
-            if result.diverged and divergence_shape(result.trace) == shape:
+            found = DivergenceShape.of(result.trace)
+            if found is not None and found.part_of(shape):
                 best = _with_steps(trace, result.trace.steps)
                 changed = True
     return best

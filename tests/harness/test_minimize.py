@@ -11,7 +11,7 @@ from parity.lockstep import Divergence
 from parity.lockstep.interleave import TAG_HEADER
 from parity.lockstep.session import LockstepSession
 from parity.trace import Trace
-from parity.trace.minimize import minimizable, minimize
+from parity.trace.minimize import DivergenceShape, minimizable, minimize
 from parity.trace.model import Step
 from parity.trace.replay import replay
 
@@ -55,3 +55,16 @@ def test_a_trace_without_a_divergence_or_with_held_requests_is_kept(
     )
     assert not minimizable(held)
     assert minimize(held, session) is held
+
+
+def test_the_same_divergence_may_lose_a_field_but_never_gain_one() -> None:
+    original = DivergenceShape(
+        "POST", "/relay", {"fault": frozenset({"body.published", "body.failed"})}
+    )
+    fewer = DivergenceShape("POST", "/relay", {"fault": frozenset({"body.published"})})
+    other_field = DivergenceShape("POST", "/relay", {"fault": frozenset({"status"})})
+    other_route = DivergenceShape("POST", "/other", {"fault": frozenset({"body.published"})})
+    other_backend = DivergenceShape("POST", "/relay", {"x": frozenset({"body.published"})})
+    assert fewer.part_of(original) and original.part_of(original)
+    assert not original.part_of(fewer)
+    assert not any(s.part_of(original) for s in (other_field, other_route, other_backend))
