@@ -8,8 +8,8 @@ Two halves meet here, and neither knows the other's internals:
 - an **app binding** (:class:`AppBinding`) turns a store into a running ASGI app and may
   supply hooks: prepare a store once (tables, schema, migrations), drop a namespace after
   an example, re-bind a warm app to the next namespace, mint auth headers for the
-  contract suite, declare the control seams (manual clock, seeded ids, pause points) its
-  parity mode offers.
+  contract suite and seed its namespaces with state, declare the control seams (manual
+  clock, seeded ids, pause points) its parity mode offers.
 
 Every hook has a default, so a plain app factory is a complete binding::
 
@@ -124,6 +124,29 @@ class AppBinding:
         namespace's app and returns a :class:`parity.Response`; ``role`` is ``"user"``,
         or ``"admin"`` for operations the contract config marks admin-only. Default: no
         headers. Raise :class:`BindingError` with one line if set-up fails.
+        """
+        return {}
+
+    def seed_contract(
+        self,
+        call: Callable[..., Any],
+        store: Store,
+        auth: Mapping[str, Mapping[str, str]],
+    ) -> dict[str, list[str]]:
+        """Optional: fill a fresh contract namespace with realistic state, so generated
+        cases reach past "not found" into the store.
+
+        Called once per contract namespace on every backend, after :meth:`auth_headers`;
+        ``call`` is the same function, ``auth`` maps each role to the headers
+        :meth:`auth_headers` returned. Create what the app's operations act on *through
+        its own API* (the calls are recorded in failure traces and replayed), the same
+        way on every backend. Return the values that now exist, by the name of the
+        parameter that takes them (``{"card_id": [...], "If-Match": ["*"]}``: path,
+        query or header parameters), ids as the app returned them: each case's
+        parameters of those names are then mostly drawn from these (the first listed
+        is what shrinking prefers; a negative part of a case stays as generated), and
+        each backend gets its own ids through the normalisers. Default: nothing is
+        made, ``{}`` (cases meet a namespace holding only the signed-up user).
         """
         return {}
 

@@ -82,6 +82,10 @@ class Fanout:
         #: first, then every case (see :mod:`parity.contract.traces`)
         self.steps: list[Any] = []
         self.backend_seconds: dict[str, float] = dict.fromkeys(self.targets, 0.0)
+        #: parameter name -> values (ids, versions, keys) the binding's ``seed_contract``
+        #: made in this namespace (the reference's raw values; see
+        #: :mod:`parity.contract.seeding`)
+        self.seeded: dict[str, list[str]] = {}
 
     @property
     def others(self) -> list[str]:

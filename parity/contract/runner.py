@@ -31,6 +31,7 @@ from parity.binding import AppBinding
 from parity.contract.checks import CheckFailure, run_checks
 from parity.contract.differential import Execution, Fanout
 from parity.contract.schema import Contract, ContractConfigError, operation_id
+from parity.contract.seeding import moved, seeded_ids, with_seeded_ids
 from parity.contract.traces import SetupRecorder, failure_trace, record_case
 from parity.diff.options import DiffOptions
 from parity.targets.base import Target
@@ -73,6 +74,9 @@ class OperationResult:
     findings: list[Finding] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)  # wire lines, for determinism checks
     errors: list[str] = field(default_factory=list)
+    #: operation label -> backend -> status -> how many generated cases answered it (the
+    #: report's coverage table: did the cases get past "not found"?)
+    endpoints: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     #: why nothing could run (e.g. a schema without links): "unsupported", not an error
     unsupported: str = ""
 
@@ -81,6 +85,19 @@ class OperationResult:
 
     def has(self, key: tuple[str, str]) -> bool:
         return any(f.key == key for f in self.findings)
+
+    def tally(self, execution: Execution) -> None:
+        """Count the status every backend answered ``execution`` with."""
+        row = self.endpoints.setdefault(execution.case.operation.label, {})
+        for backend, answer in execution.raw.items():
+            statuses = row.setdefault(backend, {})
+            status = str(answer.status)
+            statuses[status] = statuses.get(status, 0) + 1
+
+    def coverage(self) -> dict[str, Any]:
+        """The tallies in the shape of a lockstep scenario's coverage (no rules or
+        documented paths: an operation has none), so one table renders both."""
+        return {"rules": {}, "paths": {}, "endpoints": self.endpoints}
 
     def add(self, finding: Finding) -> None:
         """Keep one finding per (backend, check): the first recorded, i.e. the one of
@@ -202,7 +219,9 @@ class ContractRunner:
 
     def new_fanout(self, label: str) -> tuple[Fanout, dict[str, dict[str, str]]]:
         """A fresh namespace on every backend, authenticated by the binding's
-        ``auth_headers`` hook per role; (fanout, the reference's headers per role)."""
+        ``auth_headers`` hook per role and filled by its ``seed_contract`` hook (the ids
+        it returns on the reference are ``fanout.seeded``); (fanout, the reference's
+        headers per role)."""
         slug = "".join(c if c.isalnum() else "_" for c in label.lower()).strip("_")[:24]
         namespace = f"{self.namespace_prefix}_{slug}_{next(self._ns)}"
         targets: dict[str, Target] = {n: f.new_target(namespace) for n, f in self.factories.items()}
@@ -229,9 +248,12 @@ class ContractRunner:
             store = self.factories[name].store_of(target)
             try:
                 fanout.auth[name] = {r: self.binding.auth_headers(call, store, r) for r in roles}
+                ids = seeded_ids(self.binding.seed_contract(call, store, fanout.auth[name]))
             except Exception:
                 self.release(fanout)
                 raise
+            if name == self.reference:
+                fanout.seeded = ids
         fanout.steps.extend(setup.steps())
         return fanout, fanout.auth[self.reference]
 
@@ -350,8 +372,10 @@ class ContractRunner:
         count: int,
     ) -> None:
         self._auth = auth
-        strategy = operation.as_strategy(
-            generation_mode=mode, auth_storage=self.contract.schema.auth
+        strategy = with_seeded_ids(
+            operation.as_strategy(generation_mode=mode, auth_storage=self.contract.schema.auth),
+            operation,
+            fanout.seeded,
         )
         #: the first failure of each kind seen while generating: reported as is when
         #: Hypothesis's final run of the shrunk case does not record it
@@ -374,6 +398,7 @@ class ContractRunner:
                 return
             if generating:
                 result.cases += 1
+                result.tally(execution)
                 result.requests.append(f"{execution.wire.line()} {execution.wire.body!r}")
             new = sorted({f.key for f in found if not result.has(f.key)})
             if not new:
@@ -381,7 +406,8 @@ class ContractRunner:
             for finding in found:
                 seen.setdefault(finding.key, finding)
             if _is_final():
-                for finding in self._fresh_findings(operation.label, case, auth) or found:
+                fresh = self._fresh_findings(operation.label, case, auth, fanout)
+                for finding in fresh or found:
                     result.add(finding)
             raise failure_type(new[0])(f"{new[0][1]} on {new[0][0]}")
 
@@ -396,18 +422,21 @@ class ContractRunner:
             result.add(finding)  # no-op for every kind the final run recorded
 
     def _fresh_findings(
-        self, label: str, case: Case, old_auth: dict[str, dict[str, str]]
+        self, label: str, case: Case, old_auth: dict[str, dict[str, str]], old: Fanout
     ) -> list[Finding]:
         """The shrunk ``case`` once more in a fresh namespace, recorded as a trace (auth
-        set-up, then the case): its findings with that trace, or [] when it passes there
-        (it failed because of earlier cases' data)."""
+        and seeding set-up, then the case): its findings with that trace, or [] when it
+        passes there (it failed because of earlier cases' data). The case's seeded ids
+        are moved to the fresh namespace's (same seeding, same references)."""
         kept = self._auth
         fanout, auth = self.new_fanout(label)
+        ref = self.reference
         try:
             self._auth = auth
             headers = _swap_auth(case.headers or {}, old_auth, auth)
             try:
-                execution = fanout.execute(case, headers)
+                with moved(case, old.normalizers[ref], fanout.normalizers[ref]):
+                    execution = fanout.execute(case, headers)
             except Exception:
                 return []
             record_case(fanout, execution)
@@ -452,6 +481,7 @@ class ContractRunner:
                 if execution is None:
                     raise _Abort(case.operation.label)
                 result.cases += 1
+                result.tally(execution)
                 result.requests.append(f"{execution.wire.line()} {execution.wire.body!r}")
                 new = sorted({f.key for f in found if not result.has(f.key)})
                 if new:  # fail the step: Hypothesis shrinks the whole chain

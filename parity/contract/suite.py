@@ -158,7 +158,10 @@ def report(ctx: Any, result: OperationResult) -> None:
             result.seconds,
             result.cases,
             result.cases,
-            {"backend_seconds": {b: round(s, 4) for b, s in result.backend_seconds.items()}},
+            {
+                "backend_seconds": {b: round(s, 4) for b, s in result.backend_seconds.items()},
+                "coverage": result.coverage(),
+            },
         )
     )
 
