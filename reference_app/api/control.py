@@ -8,7 +8,7 @@ reference_app`` refuses parity mode on a non-loopback host.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -22,6 +22,12 @@ router = APIRouter(prefix="/_parity", include_in_schema=False)
 
 class Advance(BaseModel):
     seconds: float = Field(ge=0, le=10 * 365 * 24 * 3600)
+
+
+class Tick(BaseModel):
+    """Sub-second steps (µs) the manual clock creeps by on each later read, cycled."""
+
+    microseconds: list[Annotated[int, Field(ge=0, le=999_999)]] = Field(max_length=64)
 
 
 class FailPattern(BaseModel):
@@ -51,6 +57,16 @@ async def advance(body: Advance, request: Request) -> dict[str, str]:
     if not isinstance(clock, ManualClock):
         raise RuntimeError("parity mode always wires a manual clock")
     return {"now": format_ts(clock.advance(body.seconds))}
+
+
+@router.post("/clock/tick")
+async def tick(body: Tick, request: Request) -> dict[str, str]:
+    """Give the clock a real clock's sub-second texture (``ManualClock.tick``); an empty
+    list stops it. A step outside 0..999999 is the caller's mistake: 422."""
+    clock = _container(request).clock
+    if not isinstance(clock, ManualClock):
+        raise RuntimeError("parity mode always wires a manual clock")
+    return {"now": format_ts(clock.tick(body.microseconds))}
 
 
 @router.post("/outbox/relay")
