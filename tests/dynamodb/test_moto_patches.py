@@ -84,3 +84,26 @@ def test_dropping_a_namespace_deletes_its_items_and_no_others(make_backend: Make
     dropped.drop_namespace()
     assert _all(dropped) == []
     assert _all(kept) == kept_before
+
+
+def test_moto_keeps_neither_dead_items_nor_empty_partitions() -> None:
+    """Memory stays flat over a long run: deleted items are not remembered by moto's
+    instance tracking, and a partition whose last item is gone (or that a GetItem of a
+    missing key touched) is dropped."""
+    pytest.importorskip("moto")
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import Item
+
+    from tests.engine_pool import engine_or_skip, fresh_namespace, settings_for
+
+    engine = engine_or_skip("dynamodb@moto")  # in this process: its tables can be inspected
+    backend = DynamoDbBackend(settings_for(engine, fresh_namespace()))
+    prefix = backend.store.keys.prefix
+    client, table = backend.client, backend.table
+    for i in range(20):
+        client.put_item(TableName=table, Item=_item(f"{prefix}P{i}", "1", "x"))
+        client.get_item(TableName=table, Key={"pk": {"S": f"{prefix}missing{i}"}, "sk": {"S": "1"}})
+    backend.drop_namespace()
+    partitions = dynamodb_backends["123456789012"][backend.settings.aws_region].tables[table].items
+    assert [k for k in partitions if str(k.value).startswith(prefix)] == []
+    assert len(Item.instances_tracked) == 0  # type: ignore[attr-defined]
