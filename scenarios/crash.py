@@ -5,18 +5,18 @@ Why: a backend that writes a state change and its outbox event in two separate c
 process dies between them. Only a crash placed there shows the difference, and a real
 process can die anywhere: so this scenario places one at a generated write.
 
-Rules
+Rules (Hypothesis favours the first by name: ``crash`` comes before ``operate``)
 - ``first_account`` (initialize) — a user with an active card, so money and card rules
   are enabled from the first step.
-- ``act`` — one generated operation, no crash: purchase, payment, sign-up, card request
-  (instant or pending by score), approve / reject a pending request, block / unblock a
-  card. It builds the state the crashes then land in.
 - ``crash`` — arm the ``crash`` control to kill the next request after its k-th write
   (writes counted across the request's commits: an idempotency claim, then the state
   change with its events), send one generated operation (it answers 500: the process
   died), restart the app on the same store, and read everything back: every card
   (balance, status, version), the touched card's transactions, the pending requests and
   every outbox event. Every backend must agree with the reference on each read.
+- ``operate`` — one generated operation, no crash: purchase, payment, sign-up, card request
+  (instant or pending by score), approve / reject a pending request, block / unblock a
+  card. It builds the state the crashes then land in.
 - ``retry_crashed`` — after some time passes, send a crashed request again with its
   Idempotency-Key: a replay if it had committed, "in flight" while its abandoned claim
   is fresh, a takeover once the in-flight timeout passed.
@@ -109,7 +109,7 @@ class CrashScenario(LockstepMachine):
         amount=amounts,
         score=scores,
     )
-    def act(self, op: str, pick: int, amount: int, score: int) -> None:
+    def operate(self, op: str, pick: int, amount: int, score: int) -> None:
         req = self._request(op, pick, amount, score)
         if req is None:
             return
