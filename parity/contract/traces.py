@@ -129,19 +129,23 @@ def failure_trace(
     template: Trace,
 ) -> Trace:
     """The trace of a failing case: ``steps`` (ending with the failing one) with the
-    failure recorded on the last step, and ``template``'s run metadata."""
+    failure recorded on the last step, and ``template``'s run metadata.
+
+    An earlier case of the same namespace that already diverged ends the trace instead:
+    a replay stops at the first difference, as the lockstep driver does, so a trace
+    that recorded only the later one would replay as "a different divergence"."""
     steps = [
         Step(s.index, s.request, dict(s.responses), dict(s.differences), dict(s.rendered))
         for s in steps
     ]
+    first = next((i for i, s in enumerate(steps[:-1]) if s.differences), None)
+    if first is not None:
+        steps = steps[: first + 1]
     last = steps[-1]
     if check != "divergence" and backend not in last.differences:
         # the backend agrees with the reference: the failure is the check itself
         last.differences[backend] = [Difference(f"check:{check}", "pass", message)]
         last.rendered[backend] = f"step {last.index}: {last.request.line()}\n{message}"
-    for s in steps[:-1]:  # only the failing step diverges (a trace stops at it)
-        s.differences.clear()
-        s.rendered.clear()
     return Trace(
         scenario=f"contract/{operation}",
         reference=template.reference,
