@@ -10,9 +10,9 @@ Here each call before the diverging one is left out in turn (last first) and the
 replayed on fresh namespaces; if the replay still diverges the same way (the same
 backends, at the same kind of request, in the original's fields) the call stays out.
 What is saved is then the replay's own trace: every remaining answer was really given,
-and ``parity replay`` reproduces it exactly. Traces with held requests (forced interleavings) or
-judged steps are left as they are: their calls depend on each other in ways a replay of
-a subset cannot keep.
+and ``parity replay`` reproduces it exactly. A held request (a forced interleaving)
+goes only together with its arm and its release; traces with judged steps are left as
+they are (a replay cannot re-run a judgement).
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from parity.diff.normalize import NormalizedRequest
 from parity.lockstep.driver import JUDGED
-from parity.lockstep.interleave import RELEASE, TAG_HEADER
+from parity.lockstep.interleave import ARM, RELEASE, TAG_HEADER
 from parity.lockstep.session import LockstepSession
-from parity.trace.model import Trace
+from parity.trace.model import Step, Trace
 from parity.trace.replay import replay
 
 #: how many replays one trace may cost (a 15-call trace needs at most 14 per pass)
@@ -35,14 +36,42 @@ _PAUSE_PREFIX = RELEASE.rsplit("/", 1)[0]
 
 
 def minimizable(trace: Trace) -> bool:
-    """A trace whose calls can be replayed in any subset: no held or judged step."""
+    """A trace a replay of fewer calls can re-run: no judged step, and every pause-point
+    call belongs to a tagged held request (see :func:`units`)."""
     for step in trace.steps:
         request = step.request
-        if request.method == JUDGED or TAG_HEADER in request.headers:
+        if request.method == JUDGED:
             return False
-        if request.path.startswith(_PAUSE_PREFIX):
+        if request.path.startswith(_PAUSE_PREFIX) and _tag(request) is None:
             return False
     return trace.divergent_step is not None
+
+
+def units(steps: list[Step]) -> list[list[int]]:
+    """The step indices that are left out together: a held request with its arm and
+    its release (one without the others would never be released, or never held), and
+    every other call on its own."""
+    by_tag: dict[str, list[int]] = {}
+    out: list[list[int]] = []
+    for index, step in enumerate(steps):
+        tag = _tag(step.request)
+        if tag is None:
+            out.append([index])
+        elif tag in by_tag:
+            by_tag[tag].append(index)
+        else:
+            by_tag[tag] = [index]
+            out.append(by_tag[tag])
+    return out
+
+
+def _tag(request: NormalizedRequest) -> str | None:
+    if TAG_HEADER in request.headers:
+        return str(request.headers[TAG_HEADER])
+    if request.method == "POST" and request.path in (ARM, RELEASE):
+        body = request.json if isinstance(request.json, dict) else {}
+        return str(body["tag"]) if "tag" in body else None
+    return None
 
 
 @dataclass(frozen=True)
@@ -93,27 +122,43 @@ def _leave_out_calls(trace: Trace, session: LockstepSession, max_replays: int) -
     shape = DivergenceShape.of(trace)
     divergent = trace.divergent_step
     assert divergent is not None and shape is not None
-    best = _with_steps(trace, trace.steps[: divergent.index + 1])
-    replays = 0
-    changed = True
-    while changed and replays < max_replays:
-        changed = False
-        for index in range(len(best.steps) - 2, -1, -1):
-            if index > len(best.steps) - 2:
-                continue  # a replay diverged earlier and cut the trace short
-            if replays >= max_replays or session.down is not None:
-                return best
-            replays += 1
-            candidate = _with_steps(best, best.steps[:index] + best.steps[index + 1 :])
-            try:
-                result = replay(candidate, session)
-            except Exception:  # a store gone, a subset the app refuses: keep what we have
-                return best
-            found = DivergenceShape.of(result.trace)
-            if found is not None and found.part_of(shape):
-                best = _with_steps(trace, result.trace.steps)
-                changed = True
+    # Calls after the diverging one were sent only if requests were held (they are
+    # compared when released): then they stay, the release among them.
+    held = any(TAG_HEADER in step.request.headers for step in trace.steps)
+    best = trace if held else _with_steps(trace, trace.steps[: divergent.index + 1])
+    kept: set[tuple[int, ...]] = set()  # units whose removal lost the divergence
+    for _ in range(max_replays):
+        if session.down is not None:
+            break
+        diverging = best.divergent_step
+        assert diverging is not None
+        unit = next(
+            (
+                u
+                for u in reversed(units(best.steps))
+                if diverging.index not in u and _key(best, u) not in kept
+            ),
+            None,
+        )
+        if unit is None:
+            break
+        candidate = _with_steps(best, [s for i, s in enumerate(best.steps) if i not in unit])
+        try:
+            result = replay(candidate, session)
+        except Exception:  # a store gone, a subset the app refuses: keep what we have
+            break
+        found = DivergenceShape.of(result.trace)
+        if found is not None and found.part_of(shape):
+            best = _with_steps(trace, result.trace.steps)
+        else:
+            kept.add(_key(best, unit))
     return best
+
+
+def _key(trace: Trace, unit: list[int]) -> tuple[int, ...]:
+    """A unit's identity across replays: a replay sends the very request objects it is
+    given, so they identify the same calls in the replay's trace."""
+    return tuple(id(trace.steps[i].request) for i in unit)
 
 
 def _with_steps(trace: Trace, steps: list[Any]) -> Trace:

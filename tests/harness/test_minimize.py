@@ -8,10 +8,11 @@ import pytest
 
 from parity.diff.normalize import NormalizedRequest
 from parity.lockstep import Divergence
-from parity.lockstep.interleave import TAG_HEADER
+from parity.lockstep.driver import JUDGED
+from parity.lockstep.interleave import ARM, RELEASE, TAG_HEADER
 from parity.lockstep.session import LockstepSession
 from parity.trace import Trace
-from parity.trace.minimize import DivergenceShape, minimizable, minimize
+from parity.trace.minimize import DivergenceShape, minimizable, minimize, units
 from parity.trace.model import Step
 from parity.trace.replay import replay
 
@@ -41,7 +42,7 @@ def test_unneeded_calls_are_left_out_and_the_rest_replays(
     assert again.diverged and again.same_divergence_as(short)
 
 
-def test_a_trace_without_a_divergence_or_with_held_requests_is_kept(
+def test_a_trace_without_a_divergence_or_with_a_judged_step_is_kept(
     toy_session: Callable[..., LockstepSession],
 ) -> None:
     session = toy_session(bug=False)
@@ -49,12 +50,24 @@ def test_a_trace_without_a_divergence_or_with_held_requests_is_kept(
     driver.call("POST", "/items", json={"value": 1})
     healthy = session.trace_of(driver, "toy")
     assert minimize(healthy, session) is healthy
-    held = _padded_trace(toy_session(bug=True))
-    held.steps.insert(
-        0, Step(0, NormalizedRequest("POST", "/items", {TAG_HEADER: "t1"}, {"value": 3}))
-    )
-    assert not minimizable(held)
-    assert minimize(held, session) is held
+    judged = _padded_trace(toy_session(bug=True))
+    judged.steps.insert(0, Step(0, NormalizedRequest(JUDGED, "/items", {}, None)))
+    assert not minimizable(judged)
+    assert minimize(judged, session) is judged
+
+
+def test_a_held_request_goes_only_with_its_arm_and_release() -> None:
+    def step(method: str, path: str, headers: dict[str, str], body: object) -> Step:
+        return Step(0, NormalizedRequest(method, path, headers, body))
+
+    steps = [
+        step("POST", "/items", {}, {"value": 1}),
+        step("POST", ARM, {}, {"tag": "t1"}),
+        step("POST", "/items", {TAG_HEADER: "t1"}, {"value": 2}),
+        step("GET", "/items", {}, None),
+        step("POST", RELEASE, {}, {"tag": "t1"}),
+    ]
+    assert units(steps) == [[0], [1, 2, 4], [3]]
 
 
 def test_the_same_divergence_may_lose_a_field_but_never_gain_one() -> None:
