@@ -76,4 +76,4 @@ def test_a_bad_profile_is_a_config_error(tmp_path: Path, body: str, message: str
 def test_an_unknown_profile_exits_2_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--profile", "nightly-typo"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == "parity: error: unknown profile 'nightly-typo' (known: ci, migration)"
+    assert err == "parity: error: unknown profile 'nightly-typo' (known: aws, ci, migration)"
