@@ -148,11 +148,23 @@ def _leave_out_calls(trace: Trace, session: LockstepSession, max_replays: int) -
         except Exception:  # a store gone, a subset the app refuses: keep what we have
             break
         found = DivergenceShape.of(result.trace)
-        if found is not None and found.part_of(shape):
+        # A replay that diverged while a request was still held ends before its release:
+        # saved, that trace would leave the request parked on every later replay.
+        unreleased = _unreleased(result.trace) - _unreleased(trace)
+        if found is not None and found.part_of(shape) and not unreleased:
             best = _with_steps(trace, result.trace.steps)
         else:
             kept.add(_key(best, unit))
     return best
+
+
+def _unreleased(trace: Trace) -> set[str]:
+    """Tags of held requests the trace sends but never releases."""
+    held = {
+        str(s.request.headers[TAG_HEADER]) for s in trace.steps if TAG_HEADER in s.request.headers
+    }
+    released = {_tag(s.request) for s in trace.steps if s.request.path == RELEASE}
+    return held - released
 
 
 def _key(trace: Trace, unit: list[int]) -> tuple[int, ...]:
