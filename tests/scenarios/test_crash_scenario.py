@@ -2,12 +2,14 @@
 
 The planted backend (:mod:`tests.scenarios.split_outbox`) runs in a subprocess
 (:mod:`tests.scenarios.crash_faults` registers it), so it never joins this process's
-fault registry: ``parity selftest`` and its tests do not see it.
+fault registry: ``parity selftest`` and its tests do not see it. The fast proof that a
+crash exposes it is in :mod:`tests.scenarios.test_crash_seam` (always run).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +20,7 @@ from parity.suites.registry import discover_scenarios
 from tests.scenarios.conftest import Runner
 
 ROOT = Path(__file__).resolve().parents[2]
-#: the run finds it within seconds and shrinks it in a minute or two on a loaded machine
+#: the run finds it in under a minute and shrinks it in two or three on a loaded machine
 TIMEOUT = 900
 
 
@@ -29,6 +31,10 @@ def test_crash_scenario_is_green_on_atomic_backends(healthy: Runner) -> None:
     assert outcome.examples >= 8
 
 
+@pytest.mark.skipif(
+    not os.environ.get("PARITY_SLOW"),
+    reason="slow (2-4 min on a busy machine, mostly shrinking): PARITY_SLOW=1",
+)
 def test_crash_scenario_catches_a_backend_that_commits_its_outbox_separately(
     tmp_path: Path,
 ) -> None:
