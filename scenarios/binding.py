@@ -10,13 +10,17 @@ every hook, because the reference app can do each of them cheaply:
 - ``drop_namespace`` / ``rebind`` — an example's data is deleted after it, and its app is
   re-pointed at the next namespace instead of being built again;
 - ``auth_headers`` — the contract suite signs a user up in every namespace;
-- controls — parity mode serves the manual clock, seeded ids and pause points.
+- ``seed_contract`` — and gives it cards with history, a blocked card, another user's
+  pending, approved and rejected requests, held idempotency keys and their events;
+- controls — parity mode serves the manual clock, seeded ids, pause points and a crash
+  seam (kill a request after its k-th write, restart the app on the same store).
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from parity import AppBinding, BindingError, Store
@@ -29,6 +33,8 @@ SECRET = "parity-shared-secret-do-not-use-in-production"
 ADMIN = "parity-admin"
 #: the contract suite's user: top tier, so a card is approved at once
 CONTRACT_USER = {"name": "Contract Runner", "email": "contract@parity.example", "score": 750}
+#: the other user a contract namespace holds: mid tier, so its card requests wait for an admin
+APPLICANT = {"name": "Pending Applicant", "email": "applicant@parity.example", "score": 600}
 #: store kinds the reference app has an adapter for
 KINDS = ("memory", "sqlite", "postgres", "mysql", "dynamodb", "firestore")
 
@@ -36,7 +42,7 @@ KINDS = ("memory", "sqlite", "postgres", "mysql", "dynamodb", "firestore")
 class ReferenceBinding(AppBinding):
     name = "reference_app"
     isolation = "app"
-    controls = frozenset({"clock", "ids", "pause", "outbox", "transport"})
+    controls = frozenset({"clock", "ids", "pause", "outbox", "transport", "crash"})
 
     def __init__(self, transport: str | None = None) -> None:
         #: the outbox transport on AWS-shaped stores (``REFERENCE_APP_TRANSPORT``)
@@ -151,9 +157,108 @@ class ReferenceBinding(AppBinding):
             )
         return {"Authorization": f"Bearer {body['access_token']}"}
 
+    def seed_contract(
+        self, call: Any, store: Store, auth: Mapping[str, Mapping[str, str]]
+    ) -> dict[str, list[str]]:
+        """Realistic state for a contract namespace, through the API (see module doc).
+
+        The contract user's own objects come first in every list (what shrinking
+        prefers, and what its token may read); the applicant's follow, so ownership
+        checks (404 for another's card) and admin decisions on pending requests are
+        reached too. Every id comes from an answer, so each backend maps its own. Only
+        writes: a read here would hide a planted read fault from the case that shows it
+        (a failure trace replays the seeding first, and stops at its first divergence)."""
+        seeding = _Seeding(call, store.engine, dict(auth.get("user", {})))
+        own = [seeding.card_request(seeding.user, f"seed-own-{n}") for n in (1, 2)]
+        me = own[0]["user_id"]
+        history = own[0]["card_id"]
+        keys = [f"seed-tx-{n}" for n in range(1, len(_HISTORY) + 1)]
+        transactions = [
+            seeding.json(
+                "POST",
+                f"/v1/cards/{history}/transactions",
+                201,
+                body,
+                {**seeding.user, "Idempotency-Key": key},
+            )["id"]
+            for key, body in zip(keys, _HISTORY, strict=True)
+        ]
+        etags = [seeding.etag]
+        blocked = own[1]["card_id"]
+        seeding.json(
+            "PATCH",
+            f"/v1/cards/{blocked}",
+            200,
+            {"status": "blocked"},
+            {**seeding.user, "If-Match": "*"},
+        )
+        etags.append(seeding.etag)
+        applicant = seeding.json("POST", "/v1/users", 201, APPLICANT)
+        theirs = {"Authorization": f"Bearer {applicant['access_token']}"}
+        pending = [seeding.card_request(theirs, f"seed-theirs-{n}") for n in range(1, 5)]
+        admin = {"Authorization": f"Bearer {ADMIN}"}
+        approved = seeding.json(
+            "POST", f"/v1/card-requests/{pending[2]['id']}/approve", 200, headers=admin
+        )
+        seeding.json("POST", f"/v1/card-requests/{pending[3]['id']}/reject", 200, headers=admin)
+        cards = [history, blocked, approved["card_id"]]
+        return {
+            "user_id": [me, applicant["id"]],
+            "card_id": cards,
+            "transaction_id": transactions,
+            "request_id": [r["id"] for r in own + pending],
+            # the contract user's current versions, and "any version"
+            "If-Match": ["*", *(e for e in etags if e)],
+            # a held key (one, so half the cases still create): a same-body retry
+            # replays, another body is refused (422)
+            "Idempotency-Key": keys[:1],
+            "subject": [*cards, me],
+        }
+
     def destinations(self, store: Store) -> Any:
         """The queue and bus ``prepare_store`` made for ``store`` (tests read them)."""
         return self._destinations.get((store.engine, store.url))
+
+
+#: the seeded card's history: purchases and a payment, each under a held Idempotency-Key
+_HISTORY = (
+    {"type": "purchase", "amount_cents": 2500, "description": "groceries"},
+    {"type": "payment", "amount_cents": 1000},
+    {"type": "purchase", "amount_cents": 799, "description": None},
+)
+
+
+class _Seeding:
+    """The calls ``seed_contract`` makes, each checked: a refused seeding call is a
+    binding failure (one line), never a contract run on half-made state."""
+
+    def __init__(self, call: Any, engine: str, user: dict[str, str]) -> None:
+        self.call = call
+        self.engine = engine
+        self.user = user
+        #: the ETag of the last answer (a card's version after a change)
+        self.etag = ""
+
+    def json(
+        self,
+        method: str,
+        path: str,
+        expected: int,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        response = self.call(method, path, json=body, headers=dict(headers or self.user))
+        data = response.json()
+        self.etag = response.header("etag") or ""
+        if response.status != expected or not isinstance(data, dict):
+            raise BindingError(
+                f"{self.engine}: contract seeding {method} {path} answered "
+                f"{response.status}: {response.text[:200]}"
+            )
+        return data
+
+    def card_request(self, headers: Mapping[str, str], key: str) -> dict[str, Any]:
+        return self.json("POST", "/v1/card-requests", 201, {}, {**headers, "Idempotency-Key": key})
 
 
 binding = ReferenceBinding()
