@@ -74,6 +74,9 @@ def interruptible() -> Iterator[None]:
     except ValueError:  # not the main thread
         yield
         return
+    previous_int = signal.getsignal(signal.SIGINT)
+    if previous_int is signal.default_int_handler:  # Ctrl-C counts (unless ignored)
+        signal.signal(signal.SIGINT, _interrupt)
     previous_hook = sys.unraisablehook
     sys.unraisablehook = _deliver_again(previous_hook)
     try:
@@ -81,4 +84,14 @@ def interruptible() -> Iterator[None]:
     finally:
         sys.unraisablehook = previous_hook
         signal.signal(signal.SIGTERM, previous_term)
+        if previous_int is signal.default_int_handler:
+            signal.signal(signal.SIGINT, previous_int)
         _received.clear()
+
+
+def raise_if_interrupted() -> None:
+    """At a safe point (an example run ended): go on interrupting. A library that turns
+    whatever its test raised into a result (Hypothesis may report an interrupt met while
+    replaying as a flaky or grouped failure) must not make the run carry on."""
+    if _received:
+        raise KeyboardInterrupt

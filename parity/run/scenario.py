@@ -18,6 +18,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis.errors import Flaky
 from hypothesis.stateful import get_state_machine_test
 
+from parity.interrupts import raise_if_interrupted
 from parity.lockstep.coverage import merge as merge_coverage
 from parity.lockstep.divergence import find_backend_down
 from parity.lockstep.machine import LockstepMachine
@@ -51,7 +52,9 @@ def hypothesis_run(
     except KeyboardInterrupt:
         raise
     except BaseException as exc:
+        raise_if_interrupted()
         return exc
+    raise_if_interrupted()
     return None
 
 
