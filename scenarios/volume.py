@@ -18,11 +18,11 @@ Rules
   holds each subject's sequences in increasing order.
 - ``page_through`` — every transaction through pages of 9, 10, 99 or 100: every page
   but the last is full, the rows are every transaction exactly once, newest first.
+- ``events_of_card`` — the card's events through pages of 100: sequences 1, 2, 3, … with
+  no gap, oldest first.
 
 A listing, relay or event read that would see nothing new since the same one last ran
 makes no calls: an example's cost is its history, not how often Hypothesis lists it.
-- ``events_of_card`` — the card's events through pages of 100: sequences 1, 2, 3, … with
-  no gap, oldest first.
 
 What it proves: numbers order as numbers and a full maximum page still says whether more
 rows follow, on every backend.
