@@ -9,10 +9,11 @@ scenario. Histories are built through the API, many calls inside one rule, and c
 
 Rules
 - ``open_card`` (initialize) — a top-tier user and its card.
-- ``bulk`` — 9, 10, 11, 99, 100 or 101 purchases of one cent in one rule: the card's event
-  sequence passes 9→10 and 99→100→101 (each purchase is the card's next version).
-- ``fill_to`` — purchases until the card holds exactly 99, 100 or 101 transactions,
-  then the listing at the maximum page size: one short of, at and one past a full page.
+- ``bulk`` — 9, 10 or 11 purchases of one cent in one rule: the card's event sequence
+  passes 9→10 (each purchase is the card's next version).
+- ``fill_to`` — purchases until the card holds exactly 99, 100 or 101 transactions
+  (sequences pass 99→100→101), then the listing at the maximum page size: one short
+  of, at and one past a full page.
 - ``relay`` — one outbox relay run: per aggregate its events go out in sequence order
   (the answer lists them; compared across backends) and ``/_parity/transport/published``
   holds each subject's sequences in increasing order.
@@ -42,7 +43,9 @@ MAX_PAGE = 100
 #: transactions one example may hold: one past a full maximum page, and no further. 201
 #: (two pages) doubled the scenario's cost for no bug class a 101-row history misses.
 MAX_ROWS = MAX_PAGE + 1
-BULKS = (9, 10, 11, 99, 100, 101)
+#: bulk sizes around 10 (cheap); ``fill_to`` reaches 100 — the costly part of a history —
+#: in one rule, so an example pays for a hundred purchases only when it draws that rule
+BULKS = (9, 10, 11)
 FILL_TARGETS = (MAX_PAGE - 1, MAX_PAGE, MAX_PAGE + 1)
 
 

@@ -29,12 +29,14 @@ from typing import Any
 
 import pytest
 
+from parity.suites.registry import discover_scenarios
 from reference_app.backends.sql import SQLITE
 from reference_app.backends.sql.mapping import USERS, TableSpec
 from reference_app.backends.sql.unit_of_work import SqlUnitOfWork
 from reference_app.backends.sqlite import SqliteBackend
 from reference_app.domain.model import OutboxEvent, User
 from reference_app.service_layer.unit_of_work import PageQuery
+from tests.scenarios.conftest import Runner
 
 ROOT = Path(__file__).resolve().parents[2]
 #: finding takes seconds; shrinking a 100-call history on a loaded machine takes minutes
@@ -149,6 +151,14 @@ def _run(tmp_path: Path, fault: str, scenario: str, examples: int) -> dict[str, 
     assert done.returncode == 1, (done.stdout[-3000:], done.stderr[-3000:])
     report: dict[str, Any] = json.loads((tmp_path / "parity.json").read_text())
     return report
+
+
+@pytest.mark.parametrize("name", ["texture", "volume"])
+def test_the_class_scenarios_are_green_on_healthy_backends(healthy: Runner, name: str) -> None:
+    machine = discover_scenarios()[name]
+    outcome = healthy.run(machine, examples=4, steps=6, label=f"green_{name}")
+    assert outcome.error is None, outcome.error
+    assert outcome.examples >= 4
 
 
 @pytest.mark.slow
