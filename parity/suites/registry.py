@@ -44,12 +44,18 @@ def discover_scenarios(
     package: str = "scenarios", suite: str = "scenarios"
 ) -> dict[str, type[LockstepMachine]]:
     """Import every module of ``package`` (each registers its machines) → name: class
-    of the machines registered for ``suite``."""
+    of the machines registered for ``suite`` *by that package*: a machine another
+    package registered earlier in the same process (a second project, a test's) is not
+    this project's scenario."""
     pkg = importlib.import_module(package)
     for info in pkgutil.iter_modules(getattr(pkg, "__path__", []), prefix=f"{package}."):
         if not info.name.rsplit(".", 1)[-1].startswith("_"):
             importlib.import_module(info.name)
-    return dict(sorted(_SCENARIOS.get(suite, {}).items()))
+    return {
+        name: cls
+        for name, cls in sorted(_SCENARIOS.get(suite, {}).items())
+        if cls.__module__ == package or cls.__module__.startswith(f"{package}.")
+    }
 
 
 def load_suite(name: str) -> Callable[[Any], None]:
