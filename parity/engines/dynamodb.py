@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from parity.binding import Store
+from parity.engines.background import BackgroundServer
 from parity.engines.base import Engine, EngineInfo, EngineUnavailable
 from parity.engines.keepalive_wsgi import make_keepalive_server
 from parity.engines.moto_fast_path import with_fast_path
@@ -478,8 +479,7 @@ class MotoEngine(DynamoDbEngine):
 
     def __init__(self) -> None:
         super().__init__()
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
+        self._served: BackgroundServer | None = None
 
     def probe(self) -> str | None:
         for module in ("moto", "werkzeug", "flask", "boto3"):
@@ -492,23 +492,16 @@ class MotoEngine(DynamoDbEngine):
             return
         super().start()
         serialize_moto_dynamodb()
-        self._server = make_keepalive_server("127.0.0.1", 0, _moto_app())
-        port = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="parity-moto", daemon=True
+        self._served = BackgroundServer(
+            make_keepalive_server("127.0.0.1", 0, _moto_app()), "parity-moto"
         )
-        self._thread.start()
-        self.endpoint_url = f"http://127.0.0.1:{port}"
+        self.endpoint_url = f"http://127.0.0.1:{self._served.port}"
         self.started = True
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        if self._served is not None:
+            self._served.stop()
+            self._served = None
         self.started = False
 
     def info(self) -> EngineInfo:

@@ -35,6 +35,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from parity.engines.background import BackgroundServer
 from parity.engines.dice import Dice
 
 #: requests that read or write items (everything else is left alone)
@@ -90,13 +91,12 @@ class FaultProxy:
         self._writes = 0  # successful writes so far: a read older than the last is stale
         self._seen: dict[str, tuple[int, Reply]] = {}
         self._local = threading.local()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._served: BackgroundServer | None = None
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "proxy not started"
-        port = self._server.server_address[1]
+        assert self._served is not None, "proxy not started"
+        port = self._served.port
         return f"http://127.0.0.1:{port}"
 
     def start(self) -> None:
@@ -124,12 +124,9 @@ class FaultProxy:
             def log_message(self, format: str, *args: Any) -> None:
                 return  # quiet: a run makes thousands of requests
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="parity-dynamodb-faults", daemon=True
-        )
-        self._thread.start()
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        self._served = BackgroundServer(server, "parity-dynamodb-faults")
 
     def new_example(self) -> None:
         """Start the decisions over for the next example (called when the engine hands
@@ -141,13 +138,9 @@ class FaultProxy:
             self._seen.clear()
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        if self._served is not None:
+            self._served.stop()
+            self._served = None
 
     # --- deciding -------------------------------------------------------------------------
 
