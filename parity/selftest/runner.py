@@ -5,6 +5,7 @@ Exit 0 only if every fault is caught, shrunk to at most ``MAX_STEPS`` calls and 
 from __future__ import annotations
 
 import statistics
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +96,13 @@ def check_fault(
     )
 
 
+def _verdict(result: FaultResult) -> str:
+    if not result.caught:
+        return "NOT caught"
+    replays = "replays" if result.replays else "does NOT replay"
+    return f"caught, shrunk to {result.steps} calls, {replays}"
+
+
 def run_selftest(
     config: ParityConfig,
     examples: int = 200,
@@ -116,8 +124,19 @@ def run_selftest(
         raise InfraError(f"unknown fault(s) {', '.join(unknown)}; known: {', '.join(FAULTS)}")
     report_dir = report_dir or config.report_dir / "selftest"
     config = config.with_overrides(reference="memory", regressions=Path("/nonexistent"))
-    results = [check_fault(n, config, examples, seed, report_dir, steps) for n in names]
     console = console or Console(highlight=False, width=160)
+    results = []
+    for n, name in enumerate(names, start=1):
+        # one plain line per fault as it ends: a piped or CI run is never silent for the
+        # minutes a fault's examples and shrinking take
+        started = time.monotonic()
+        result = check_fault(name, config, examples, seed, report_dir, steps)
+        results.append(result)
+        console.print(
+            f"[{n}/{len(names)}] {name}: {_verdict(result)} ({time.monotonic() - started:.0f} s)",
+            markup=False,
+            soft_wrap=True,
+        )
     table = Table(title=f"parity selftest (memory vs planted faults, ≤{MAX_STEPS} steps)")
     for column in ("fault", "planted bug", "caught?", "shrunk steps", "replays?", "trace"):
         table.add_column(column)

@@ -50,3 +50,29 @@ def test_planted_fault_is_caught_shrunk_and_replayable(fault: str, tmp_path: Pat
     assert result.caught, f"{fault} was not caught"
     assert result.steps is not None and result.steps <= MAX_STEPS, result
     assert result.replays, f"{fault}: the saved trace did not replay to the same divergence"
+
+
+def test_selftest_prints_a_line_per_fault_as_it_ends(tmp_path: Path) -> None:
+    """A piped selftest is never silent for minutes: each fault's verdict is printed as
+    soon as that fault is done, on one unwrapped line."""
+    import io
+
+    from rich.console import Console
+
+    from parity.selftest.runner import run_selftest
+
+    out = io.StringIO()
+    config = load_config(ROOT / "pyproject.toml")
+    code = run_selftest(
+        config,
+        examples=200,
+        seed=0,
+        report_dir=tmp_path,
+        faults=["wrong-status"],
+        console=Console(file=out, width=40, highlight=False),
+    )
+    lines = out.getvalue().splitlines()
+    progress = [line for line in lines if line.startswith("[1/1] wrong-status: ")]
+    assert progress, out.getvalue()
+    assert "caught, shrunk to" in progress[0] and progress[0].endswith(" s)"), progress[0]
+    assert code == 0
