@@ -161,6 +161,14 @@ class FaultyBackend(Backend):
     def unit_of_work(self) -> UnitOfWork:
         return self.uow(self.inner.unit_of_work(), self)
 
+    def reopen(self) -> FaultyBackend:
+        """The restarted app opens the same store and keeps the same bug: the fault is
+        part of the backend's code, so it survives the crash seam's restart (and its
+        state is the store's, not the process's)."""
+        fresh = FaultyBackend(self.inner.reopen(), self.uow)
+        fresh.state = self.state
+        return fresh
+
     def check_ready(self) -> None:
         self.inner.check_ready()
 

@@ -58,3 +58,18 @@ def test_crash_scenario_catches_a_backend_that_commits_its_outbox_separately(
     assert divergence["calls"][crashed]["status"] == {"memory": 500, "fault:split-outbox": 500}
     # shrunk to: sign up, open a card, arm, the crashed request, restart, one read
     assert len(divergence["calls"]) <= 8, paths
+
+
+def test_a_faulty_backend_survives_the_crash_seams_restart() -> None:
+    """``POST /_parity/restart`` reopens the backend: a planted fault's backend must reopen
+    too (it answered 500 there, so any ``fault:*`` engine "diverged" on every restart)."""
+    from reference_app.backends.memory import MemoryBackend
+    from scenarios.faults.base import FaultyBackend, LostUpdateUoW
+
+    backend = FaultyBackend(MemoryBackend("ns"), LostUpdateUoW)
+    reopened = backend.reopen()
+    assert isinstance(reopened, FaultyBackend) and reopened is not backend
+    assert isinstance(reopened.inner, MemoryBackend)
+    assert reopened.inner.store is backend.inner.store  # the same store, a new handle
+    assert reopened.state is backend.state
+    assert isinstance(reopened.unit_of_work(), LostUpdateUoW)  # and the same bug
