@@ -9,10 +9,16 @@ fixture is requested, and changes no test it was not asked about.
 - ``parity_session`` — a fresh :class:`~parity.lockstep.LockstepSession` whose namespaces
   carry the xdist worker id, so parallel workers never share data.
 - ``parity_check`` — run a lockstep machine class under Hypothesis on those backends; a
-  divergence fails the test with the shrunk calls and the diff, saves the trace under
-  ``<report dir>/failures/`` and prints its ``parity replay`` command. App logs of the run
-  go to ``<report dir>/pytest-app.log``, not into the test's captured output.
+  divergence is minimized as ``parity run`` does it (the calls Hypothesis's shrink left in
+  are left out by replaying without them), then fails the test with those calls and the
+  diff, saves the trace under ``<report dir>/failures/`` and prints its ``parity replay``
+  command. App logs of the run go to ``<report dir>/pytest-app.log``, not into the
+  test's captured output.
 - ``parity_shard`` — used by ``parity run -n N``: see :mod:`parity.xdist`.
+
+A test using these fixtures is interrupted as ``parity run`` is (see
+:mod:`parity.interrupts`): SIGTERM ends it like Ctrl-C, with the engines stopped, and a
+``KeyboardInterrupt`` Python swallowed inside Hypothesis's gc callback is raised again.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import contextlib
 import logging
 import os
 import shlex
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -139,17 +145,20 @@ def _shown(path: Path) -> str:
     return str(path)
 
 
-def failure_text(trace: Trace, path: Path, log: Path) -> str:
-    """What a failing ``parity_check`` prints: calls, the highlighted diff, the replay."""
+def failure_text(trace: Trace, path: Path, log: Path, found: Trace | None = None) -> str:
+    """What a failing ``parity_check`` prints: calls, the highlighted diff, the replay.
+    ``found`` is the trace before minimizing, when that left calls out."""
     from parity.report.repro import call_line, reproduction
 
     step = trace.divergent_step
     assert step is not None
     calls = reproduction(trace)["calls"]
+    before = len(reproduction(found)["calls"]) if found is not None else len(calls)
+    count = f"{len(calls)}; minimized from {before}" if before > len(calls) else f"{len(calls)}"
     lines = [
         f"parity divergence in {trace.scenario}: {', '.join(sorted(step.differences))} "
         f"differ from {trace.reference} at step {step.index} of {len(trace.steps)}",
-        f"calls ({len(calls)}):",
+        f"calls ({count}):",
         *(f"  {call_line(c, trace.reference)}" for c in calls),
         "",
         "\n\n".join(step.rendered[b] for b in sorted(step.differences)),
@@ -166,26 +175,35 @@ def parity_check(
     parity_session: LockstepSession, request: pytest.FixtureRequest
 ) -> Callable[..., None]:
     """``parity_check(MachineClass, examples=None, steps=20)``: fail with the shrunk
-    calls and the side-by-side diff when a backend diverges; the trace is saved and its
-    replay command printed."""
-    from parity.run.scenario import hypothesis_run
+    and minimized calls and the side-by-side diff when a backend diverges; the trace is
+    saved and its replay command printed. The same trace ``parity run`` would save:
+    Hypothesis's shrink, then :func:`~parity.trace.minimize.minimize`."""
+    from parity.lockstep.divergence import find_backend_down
+    from parity.run.scenario import found_trace, hypothesis_run
+    from parity.trace.minimize import minimize
     from parity.trace.store import save_failure
 
     def check(machine: type[LockstepMachine], examples: int | None = None, steps: int = 20) -> None:
         n = examples or request.config.getoption("--parity-examples")
         directory = report_dir(request.config)
         log = directory / "pytest-app.log"
-        with app_logs_to(log):
+        with app_logs_to(log):  # minimizing replays calls: their logs go there too
             error = hypothesis_run(
                 machine.bind(parity_session), n, steps, request.config.getoption("--parity-seed")
             )
-        if error is not None:
-            final = parity_session.final
-            trace = final.trace if final else None
-            if trace is not None and trace.divergent_step is not None:
-                path = save_failure(trace, directory)
-                pytest.fail(failure_text(trace, path, log), pytrace=False)
-            raise error
+            if error is None:
+                return
+            found = found_trace(parity_session, error)
+            trace = found
+            if found is not None and parity_session.down is None:
+                trace = minimize(found, parity_session)  # calls Hypothesis's shrink left in
+        down = parity_session.down or find_backend_down(error)
+        if down is not None:  # a store gone: an infrastructure error, not a verdict
+            pytest.fail(f"parity: {down}", pytrace=False)
+        if trace is not None and trace.divergent_step is not None:
+            path = save_failure(trace, directory)
+            pytest.fail(failure_text(trace, path, log, found), pytrace=False)
+        raise error
 
     return check
 
@@ -202,6 +220,27 @@ def _spec(text: str) -> dict[str, Any]:
 
     data: dict[str, Any] = json.loads(text)
     return data
+
+
+#: the fixtures that start engines or run Hypothesis against them
+PARITY_FIXTURES = frozenset({"parity_backends", "parity_session", "parity_check", "parity_shard"})
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(
+    item: pytest.Item, nextitem: pytest.Item | None
+) -> Generator[None, object, object]:
+    """A test using Parity's fixtures (set-up, call and tear-down, where the session's
+    engines stop) runs :func:`~parity.interrupts.interruptible`: Ctrl-C inside
+    Hypothesis's gc callback would otherwise be swallowed and the test run on, and
+    SIGTERM would end pytest without a ``finally`` (engines left to the watchdog). Other
+    tests keep pytest's own signal handling."""
+    if PARITY_FIXTURES.isdisjoint(getattr(item, "fixturenames", ())):
+        return (yield)
+    from parity.interrupts import interruptible
+
+    with interruptible():
+        return (yield)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -58,6 +58,17 @@ def hypothesis_run(
     return None
 
 
+def found_trace(session: LockstepSession, error: BaseException | None) -> Trace | None:
+    """The trace of what a Hypothesis run found: its final (shrunk) example, or, when
+    Hypothesis could not replay the failing example (the backend failed once, under a
+    race or a timeout, and not again), the shortest divergence the session saw: still
+    the bug, on the backend that differed, never an error of the reference."""
+    final = session.final.trace if session.final else None
+    if (final is None or final.divergent_step is None) and _unreplayable(error):
+        final = session.diverged
+    return final
+
+
 def divergence_id(scenario: str, trace: Trace) -> str:
     """Stable across shards and machines, so merged reports count a divergence once."""
     sig = trace.divergence_signature()
@@ -184,13 +195,7 @@ def run_scenario(
             error = hypothesis_run(
                 machine.bind(session), examples, ctx.steps, ctx.shard.seed(ctx.seed)
             )
-            final = session.final.trace if session.final else None
-            if (final is None or final.divergent_step is None) and _unreplayable(error):
-                # Hypothesis could not replay the failing example (the backend failed
-                # once, under a race or a timeout, and not again): the divergence it saw
-                # is still the bug, on the backend that differed, never an error of the
-                # reference.
-                final = session.diverged
+            final = found_trace(session, error)
             if final is not None and session.down is None:
                 final = minimize(final, session)  # calls Hypothesis's shrink left in
         finally:
