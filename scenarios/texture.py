@@ -6,8 +6,10 @@ collation's edge, so a store that keeps milliseconds, or merges ``straße`` with
 
 Rules
 - ``ticking_clock`` (initialize) — the clock ticks: each later read creeps its sub-second part by
-  the next of 1-4 drawn microsecond steps (``.000000``, ``.999999``, equal times when a
-  step is 0 or the creep meets the end of its second); then a user with an active card.
+  the next of 1-4 drawn microsecond steps, coarse (``.000000``, ``.999999``, equal times
+  when a step is 0 or the creep meets the end of its second) or fine (under a
+  millisecond: many distinct times per second); the creep restarts in each second an
+  ``advance`` with a sub-second part reaches. Then a user with an active card.
 - ``sign_up`` — a user with a drawn name (any text the API takes: empty-looking,
   whitespace, NFC/NFD, emoji, 100 characters) and e-mail (case, accents, 254
   characters), read back through ``/v1/users/me``. The app lower-cases e-mails
@@ -17,7 +19,12 @@ Rules
   "one account or two" decided by ``str.lower``, never by a store's collation.
 - ``transact`` — a purchase or payment of 1 cent up to the API's maximum (10^11) with a
   drawn description: 201 within the credit limit / balance, 422 beyond it.
-- ``replay`` — the latest transaction's Idempotency-Key again, after the clock moved:
+- ``burst`` — 2-4 small purchases back to back, the clock moved only by its creep: a
+  busy card's one second, so a listing holds times within one second (distinct ones
+  under fine ticks, equal ones once a coarse creep has filled the second).
+- ``replay`` — the latest transaction's Idempotency-Key again, after the clock moved (half
+  the time it jumps just past the TTL plus the creep's blur first, a sequence the
+  ``advance`` rule alone seldom builds before the next transaction):
   the stored answer within the 24 h TTL, a new transaction after it (near the boundary
   only the backends' agreement is checked: the creep blurs it by under a second).
 - ``advance`` — the clock moves by a drawn duration at microsecond resolution, often just
@@ -47,11 +54,15 @@ MAX_DESCRIPTION = 200
 MAX_AMOUNT = 100_000_000_000
 #: score 750: the card is approved at once with this credit limit (cents)
 CREDIT_LIMIT = 300_000
+#: a burst's purchases: a few of them fit the credit limit many times over
+SMALL_AMOUNT = CREDIT_LIMIT // 100
 #: the reference app's idempotency TTL and in-flight timeout (settings defaults)
 IDEMPOTENCY_TTL = 24 * 3600
 INFLIGHT_TIMEOUT = 60
 #: the clock's creep never reaches a whole second: a model's elapsed time is this exact
 CREEP = timedelta(seconds=1)
+#: the least advance past the TTL that the creep's blur cannot hide (``replay``'s jump)
+PAST_TTL = timedelta(seconds=IDEMPOTENCY_TTL) + CREEP + timedelta(microseconds=1)
 #: tokens live 30 days: the clock stays well inside that, so no rule meets a 401
 TOKEN_SAFE = timedelta(days=20)
 
@@ -60,6 +71,12 @@ TOKEN_SAFE = timedelta(days=20)
 FIRST_EMAIL = "René.Straße@exämple.com"
 
 descriptions = st.none() | ps.text(max_size=MAX_DESCRIPTION)
+#: creep steps at the rounding boundaries (``.999999`` at once, ``.5`` twice): a second
+#: soon fills, so its later readings are equal
+coarse_ticks = st.lists(ps.microseconds(), min_size=1, max_size=4)
+#: steps under a millisecond: a second (and a millisecond) holds many distinct readings,
+#: the ones a store that keeps milliseconds or orders by whole seconds merges
+fine_ticks = st.lists(st.integers(0, 999), min_size=1, max_size=4)
 
 
 @register
@@ -78,7 +95,7 @@ class TextureScenario(LockstepMachine):
         "new transaction after the TTL",
     )
 
-    @initialize(ticks=st.lists(ps.microseconds(), min_size=1, max_size=4))
+    @initialize(ticks=st.one_of(coarse_ticks, fine_ticks))
     def ticking_clock(self, ticks: list[int]) -> None:
         tick = self.call("POST", "/_parity/clock/tick", json={"microseconds": ticks})
         assert tick.status == 200, tick.text
@@ -140,6 +157,14 @@ class TextureScenario(LockstepMachine):
     def transact(self, kind: str, amount: int, description: str | None) -> None:
         if kind == "payment" and self.balance and amount > self.balance:
             amount = self.balance  # pay it off: a payment that goes through
+        self._transact(kind, amount, description)
+
+    @rule(amounts=st.lists(st.integers(1, SMALL_AMOUNT), min_size=2, max_size=4))
+    def burst(self, amounts: list[int]) -> None:
+        for amount in amounts:
+            self._transact("purchase", amount, None)
+
+    def _transact(self, kind: str, amount: int, description: str | None) -> None:
         self.keys += 1
         key = f"t{self.keys}"
         body: dict[str, object] = {"type": kind, "amount_cents": amount}
@@ -168,9 +193,11 @@ class TextureScenario(LockstepMachine):
         self.latest, self.elapsed = (key, body), timedelta(0)
 
     @precondition(lambda self: self.latest is not None)
-    @rule()
-    def replay(self) -> None:
+    @rule(expire=st.booleans())
+    def replay(self, expire: bool) -> None:
         assert self.latest is not None
+        if expire:
+            self._advance(PAST_TTL)
         key, body = self.latest
         resp = self.call(
             "POST",
@@ -199,6 +226,9 @@ class TextureScenario(LockstepMachine):
         )
     )
     def advance(self, delta: timedelta) -> None:
+        self._advance(delta)
+
+    def _advance(self, delta: timedelta) -> None:
         if self.moved + delta > TOKEN_SAFE:
             return
         self.moved += delta

@@ -29,7 +29,18 @@ class ManualClock:
     The creep never carries into the next whole second of the clock's position: an
     :meth:`advance` of N whole seconds still means exactly N seconds to a model that
     counts them (an expiry N seconds later is at or after it, never before), while
-    what is stored carries microseconds.
+    what is stored carries microseconds. So a whole-second advance keeps the creep
+    where it was: restarting it could put the new reading less than N seconds after an
+    earlier one.
+
+    An advance with a sub-second part restarts the creep at the new position (or at the
+    latest reading, if that is still ahead of it: time never goes back). Without that,
+    the creep of an example's first second (it only grows, and a step of ``999999`` fills
+    it at once) pinned every later reading at ``.999999``, so two distinct times within
+    one second (what a store that orders by whole seconds or sorts variable-width text
+    gets wrong) lived only in the first second. Nothing exact is lost: after such an
+    advance of A seconds a model could only ever count the elapsed time as within
+    (A - 1 s, A + 1 s) — the creep's clamp at the end of the second already made it so.
     """
 
     def __init__(self, start: datetime = DEFAULT_EPOCH) -> None:
@@ -58,8 +69,13 @@ class ManualClock:
     def advance(self, seconds: float) -> datetime:
         if seconds < 0:
             raise ValueError("a manual clock never goes back")
+        step = timedelta(seconds=seconds)
         with self._lock:
-            self._position += timedelta(seconds=seconds)
+            latest = self._current()
+            self._position += step
+            if step.microseconds:
+                behind = (latest - self._position) // timedelta(microseconds=1)
+                self._creep_us = max(0, behind)
             return self._current()
 
     def set(self, when: datetime) -> None:

@@ -55,3 +55,45 @@ def test_ticks_stop_when_cleared() -> None:
     first = clock.now()
     clock.tick([])
     assert clock.now() == clock.now() == first
+
+
+def test_an_advance_with_a_sub_second_part_restarts_the_creep_in_the_new_second() -> None:
+    clock = ManualClock()
+    clock.tick([999_999, 3])
+    assert clock.now().microsecond == 999_999  # the first second's creep is full
+    clock.advance(1.25)
+    reads = [clock.now() - DEFAULT_EPOCH for _ in range(3)]
+    assert reads == [timedelta(seconds=1, microseconds=us) for us in (250_003, 999_999, 999_999)]
+
+
+def test_a_whole_second_advance_keeps_the_creep() -> None:
+    clock = ManualClock()
+    clock.tick([400_000])
+    first = clock.now()
+    clock.advance(5)
+    assert clock.now() - first == timedelta(seconds=5, microseconds=400_000)
+
+
+@given(
+    steps=st.lists(st.integers(0, 999_999), min_size=1, max_size=5),
+    moves=st.lists(
+        st.builds(timedelta, seconds=st.integers(0, 3), microseconds=st.integers(0, 999_999)),
+        max_size=8,
+    ),
+)
+def test_any_advance_keeps_time_monotonic_and_within_a_second_of_its_length(
+    steps: list[int], moves: list[timedelta]
+) -> None:
+    """A fractional advance restarts the creep, but never moves time back, and the
+    elapsed time stays within a second of the advance (what texture's model allows)."""
+    clock = ManualClock()
+    clock.tick(steps)
+    last = clock.now()
+    for move in moves:
+        before = clock.now()
+        assert before >= last
+        clock.advance(move.total_seconds())
+        after = clock.now()
+        assert after >= before
+        assert move - timedelta(seconds=1) < after - before < move + timedelta(seconds=1)
+        last = after

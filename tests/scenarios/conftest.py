@@ -7,8 +7,9 @@ test here means the scenario really runs in lockstep the way ``parity run`` runs
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,6 +28,8 @@ class Outcome:
     error: BaseException | None
     trace: Trace | None
     examples: int
+    #: what the run exercised (``Coverage.to_dict``: rules, paths, endpoints per backend)
+    coverage: dict[str, Any] = field(default_factory=dict)
 
 
 class Runner:
@@ -56,7 +59,7 @@ class Runner:
         finally:
             session.close()
         final = session.final.trace if session.final else None
-        return Outcome(error, final, session.stats.examples)
+        return Outcome(error, final, session.stats.examples, session.coverage.to_dict())
 
     def close(self) -> None:
         self.backends.close()
