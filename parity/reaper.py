@@ -11,12 +11,19 @@ process's descendants and the ``parity-*`` temp dirs they hold open (cwd, open f
 a PostgreSQL cluster's data dir and log, an emulator's log). When the watched process is
 gone it terminates what it last saw (SIGTERM, then SIGKILL: whole process groups, so a
 postmaster's backends go too) and, unless the process said goodbye at a normal exit,
-removes those temp dirs. A pid is only signalled while it still has the start time it
-was seen with, so a recycled pid is never hit.
+removes those temp dirs and the ones the process declared with :func:`own` (a dir
+nothing holds open yet: a PostgreSQL cluster killed while ``initdb`` ran, which left
+``parity-pg-*`` dirs behind). A pid is only signalled while it still has the start time
+it was seen with, so a recycled pid is never hit.
+
+The watched process talks to its watchdog over a pipe, one line per message: ``own
+PATH``, ``disown PATH``, and ``bye`` at a normal exit (its engines stopped themselves:
+what they kept, such as the log of an engine that failed to start, is theirs to keep).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -26,13 +33,18 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 #: how often the watchdog refreshes what it would clean up
 INTERVAL = 0.5
 #: a marker in the watchdog's command line: watchdogs never reap each other
 MARK = "parity-reaper"
+#: what a watchdog accepts to remove: a dir of this name, directly in the temp dir
+PREFIX = "parity-"
 _lock = threading.Lock()
 _watching: dict[int, subprocess.Popen[bytes]] = {}
+#: per watched pid, the write end of its watchdog's pipe
+_pipes: dict[int, BinaryIO] = {}
 
 
 def watch() -> int | None:
@@ -57,21 +69,51 @@ def watch() -> int | None:
         finally:
             os.close(read)
         _watching[pid] = proc
-        goodbye = os.fdopen(write, "wb", buffering=0)
+        _pipes[pid] = os.fdopen(write, "wb", buffering=0)
     import atexit
 
-    # Registered before (so run after) the atexit hooks of engines started later: by a
-    # normal exit they have stopped, and their temp dirs (kept logs) are theirs to keep.
-    atexit.register(_goodbye, goodbye)
+    # The pipe stays open until the process is gone, so the watchdog acts only after
+    # every atexit hook (engines stopping themselves) has run, whatever their order.
+    atexit.register(_tell, b"bye")
     return proc.pid
 
 
-def _goodbye(pipe: object) -> None:
-    try:
-        pipe.write(b"bye")  # type: ignore[attr-defined]
-        pipe.close()  # type: ignore[attr-defined]
-    except OSError:
-        pass
+def own(path: Path) -> None:
+    """``path`` (a ``parity-*`` dir directly in the temp dir, just created) is removed by
+    the watchdog if this process dies without saying goodbye, even while nothing holds
+    it open. Starts the watchdog if need be."""
+    watch()
+    _tell(b"own " + os.fsencode(path))
+
+
+def disown(path: Path) -> None:
+    """``path`` is removed already, or kept on purpose (a failed engine's log)."""
+    _tell(b"disown " + os.fsencode(path))
+
+
+def temp_dir(label: str) -> Path:
+    """A new ``<tmp>/parity-<label>-*`` dir, owned (see :func:`own`): where an engine
+    keeps its data, log and sockets."""
+    path = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{label}-"))
+    own(path)
+    return path
+
+
+def remove_temp_dir(path: Path) -> None:
+    """Remove a dir made by :func:`temp_dir` (never raises)."""
+    shutil.rmtree(path, ignore_errors=True)
+    disown(path)
+
+
+def _tell(message: bytes) -> None:
+    """One line to this process's watchdog (nothing when there is none: a fork, or the
+    watchdog is off). A write of one short line to a pipe is atomic."""
+    with _lock:
+        pipe = _pipes.get(os.getpid())
+        if pipe is None:
+            return
+        with contextlib.suppress(OSError):  # the watchdog is gone: nothing to tell
+            pipe.write(message + b"\n")
 
 
 # --- the watchdog (runs as a script) ----------------------------------------------------
@@ -161,27 +203,60 @@ def _reap(seen: dict[int, int]) -> None:
             time.sleep(0.05)
 
 
+class _Messages:
+    """What the watched process said so far (see the module doc)."""
+
+    def __init__(self) -> None:
+        self.pending = b""
+        self.owned: set[Path] = set()
+        self.bye = False
+
+    def feed(self, chunk: bytes) -> None:
+        self.pending += chunk
+        *lines, self.pending = self.pending.split(b"\n")
+        for line in lines:
+            verb, _, arg = line.partition(b" ")
+            if verb == b"bye":
+                self.bye = True
+            elif verb == b"own" and _removable(Path(os.fsdecode(arg))):
+                self.owned.add(Path(os.fsdecode(arg)))
+            elif verb == b"disown":
+                self.owned.discard(Path(os.fsdecode(arg)))
+
+
+def _removable(path: Path) -> bool:
+    """Only ever a ``parity-*`` dir directly in the temp dir (a garbled or hostile
+    message must not name anything else)."""
+    tmp = Path(tempfile.gettempdir()).resolve()
+    return path.is_absolute() and path.parent.resolve() == tmp and path.name.startswith(PREFIX)
+
+
+def _read_all(messages: _Messages) -> bool:
+    """Take in what the pipe holds; False once it is closed (the watched process and
+    every fork holding the pipe are gone)."""
+    while True:
+        try:
+            chunk = os.read(0, 4096)
+        except BlockingIOError:
+            return True
+        if not chunk:
+            return False
+        messages.feed(chunk)
+
+
 def _run(parent: int) -> None:
     me = os.getpid()
     os.set_blocking(0, False)
-    said = b""
+    messages = _Messages()
     seen: dict[int, int] = {}
     dirs: set[Path] = set()
-    while True:
-        try:
-            chunk = os.read(0, 16)
-        except BlockingIOError:
-            chunk = None
-        if chunk:
-            said += chunk
-        if chunk == b"" or os.getppid() != parent:
-            break  # the watched process is gone (the pipe closed, or we were re-parented)
+    while _read_all(messages) and os.getppid() == parent:  # else: re-parented, it is gone
         seen = _descendants(parent, me)
         dirs = _temp_dirs([parent, *seen])
         time.sleep(INTERVAL)
     _reap(seen)
-    if b"bye" not in said:  # killed: nobody else will remove its engines' temp dirs
-        for path in dirs:
+    if not messages.bye:  # killed: nobody else will remove its engines' temp dirs
+        for path in dirs | messages.owned:
             shutil.rmtree(path, ignore_errors=True)
 
 

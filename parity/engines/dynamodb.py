@@ -40,7 +40,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -55,6 +54,7 @@ from parity.engines.background import BackgroundServer
 from parity.engines.base import Engine, EngineInfo, EngineUnavailable
 from parity.engines.keepalive_wsgi import make_keepalive_server
 from parity.engines.moto_fast_path import with_fast_path
+from parity.reaper import disown, remove_temp_dir, temp_dir
 
 DUMMY_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -515,7 +515,10 @@ class MotoEngine(DynamoDbEngine):
 
 
 class _ProcessEngine(DynamoDbEngine):
-    """An emulator in a child process on 127.0.0.1: free port, log file, cleanup at exit."""
+    """An emulator in a child process on 127.0.0.1: free port, log file, cleanup at exit.
+
+    Its temp dir (log, working dir) goes when it stops; only an emulator that did not
+    start keeps it, since the error names its log."""
 
     startup_timeout: float = 30.0
 
@@ -553,7 +556,7 @@ class _ProcessEngine(DynamoDbEngine):
         return {}
 
     def _spawn(self) -> None:
-        self.log_dir = Path(tempfile.mkdtemp(prefix=f"parity-{self.name.split('@')[1]}-"))
+        self.log_dir = temp_dir(self.name.split("@")[1])
         self.log_path = self.log_dir / "server.log"
         last_error = ""
         for _ in range(3):  # a port taken between probe and bind: try another
@@ -580,6 +583,8 @@ class _ProcessEngine(DynamoDbEngine):
                 return
             last_error = _tail(self.log_path)
             self._terminate()
+        disown(self.log_dir)  # kept: the error names the log
+        self.log_dir = None
         raise EngineUnavailable(
             self.name, f"server did not answer; log {self.log_path}:\n{last_error}"
         )
@@ -600,8 +605,11 @@ class _ProcessEngine(DynamoDbEngine):
             self._log_file = None
 
     def stop(self) -> None:
-        """Kill the server (its whole process group); the log stays for the report."""
+        """Kill the server (its whole process group) and remove its temp dir."""
         self._terminate()
+        if self.log_dir is not None:
+            remove_temp_dir(self.log_dir)
+            self.log_dir = None
         self.started = False
 
     @property
@@ -639,7 +647,7 @@ class MotoServerEngine(_ProcessEngine):
             self.name,
             self.kind,
             _moto_version(),
-            {**self._details(), "pid": self.pid, "log": str(self.log_path), "serialised": True},
+            {**self._details(), "pid": self.pid, "serialised": True},
             dict(self.unsupported),
         )
 
@@ -714,7 +722,7 @@ class DynaliteEngine(_ProcessEngine):
             self.name,
             self.kind,
             version,
-            {**self._details(), "pid": self.pid, "log": str(self.log_path)},
+            {**self._details(), "pid": self.pid},
             dict(self.unsupported),
         )
 
@@ -885,7 +893,6 @@ class DynamoDbLocalEngine(_ProcessEngine):
             {
                 **self._details(),
                 "pid": self.pid,
-                "log": str(self.log_path),
                 "jar": str(self.jar),
                 "ttl": DYNAMODB_LOCAL_TTL,
                 # no SQS or EventBridge: an app transport on them needs another engine
@@ -963,7 +970,6 @@ class MinistackEngine(_ProcessEngine):
             {
                 **self._details(),
                 "pid": self.pid,
-                "log": str(self.log_path),
                 "ttl": MINISTACK_TTL,
                 "services": ["dynamodb", "sqs", "events"],
                 "capabilities": dict(self.capabilities),

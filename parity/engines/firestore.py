@@ -33,7 +33,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -43,6 +42,7 @@ from typing import Any
 
 from parity.binding import Store
 from parity.engines.base import Engine, EngineInfo, EngineUnavailable
+from parity.reaper import disown, remove_temp_dir, temp_dir
 
 URL_ENV = "PARITY_FIRESTORE_URL"
 EMULATOR_ENV = "FIRESTORE_EMULATOR_HOST"
@@ -258,7 +258,7 @@ class EmulatorFirestoreEngine(_FirestoreEngine):
         if not self._atexit:
             atexit.register(self.stop)
             self._atexit = True
-        self.log_dir = Path(tempfile.mkdtemp(prefix="parity-firestore-"))
+        self.log_dir = temp_dir("firestore")
         self.log_path = self.log_dir / "emulator.log"
         # gcloud writes its config and logs under CLOUDSDK_CONFIG: a private one keeps a
         # parallel run (or a read-only home) from interfering.
@@ -289,6 +289,8 @@ class EmulatorFirestoreEngine(_FirestoreEngine):
                 return
             last = _tail(self.log_path)
             self._terminate()
+        disown(self.log_dir)  # kept: the error names the log
+        self.log_dir = None
         raise EngineUnavailable(
             self.name,
             f"emulator did not answer within {self.START_TIMEOUT_S:.0f}s; "
@@ -315,9 +317,13 @@ class EmulatorFirestoreEngine(_FirestoreEngine):
             self._log = None
 
     def stop(self) -> None:
-        """Stop the emulator and every process it started; safe to call twice. The log
-        directory stays (reports name it)."""
+        """Stop the emulator and every process it started, remove its temp dir (log,
+        gcloud config); safe to call twice. Only an emulator that did not start keeps
+        its dir: the error names the log."""
         self._terminate()
+        if self.log_dir is not None:
+            remove_temp_dir(self.log_dir)
+            self.log_dir = None
         self.host = None
         self._projects.clear()
 
@@ -332,7 +338,7 @@ class EmulatorFirestoreEngine(_FirestoreEngine):
             self.name,
             self.kind,
             self._version,
-            {**self._details(), "pid": self.pid, "log": str(self.log_path)},
+            {**self._details(), "pid": self.pid},
             dict(self.unsupported),
         )
 

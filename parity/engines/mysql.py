@@ -30,7 +30,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from parity.engines.base import EngineInfo, EngineUnavailable
 from parity.engines.server import BorrowedServerEngine, ServerEngine
+from parity.reaper import remove_temp_dir, temp_dir
 from parity.redact import redact_url as redact
 
 URL_ENV = "PARITY_MYSQL_URL"
@@ -290,7 +290,7 @@ class LocalMysqlEngine(_MysqlEngine):
         binaries = find_binaries()
         assert binaries is not None
         install_db, server = binaries
-        self._tmp = tmp = Path(tempfile.mkdtemp(prefix="parity-mysql-"))
+        self._tmp = tmp = temp_dir("mysql")  # removed by the watchdog if we are killed
         if self._user is not None:
             os.chown(tmp, self._user.pw_uid, self._user.pw_gid)
         data, log = tmp / "data", tmp / "server.log"
@@ -390,7 +390,7 @@ class LocalMysqlEngine(_MysqlEngine):
             while _alive(pid) and time.monotonic() < deadline:
                 time.sleep(0.02)
         if self._tmp is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
+            remove_temp_dir(self._tmp)
         self._tmp = None
         self.url = None
         self._facts = None

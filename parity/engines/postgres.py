@@ -18,7 +18,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from urllib.parse import quote, urlsplit
 
 from parity.engines.base import EngineInfo, EngineUnavailable
 from parity.engines.server import BorrowedServerEngine, ServerEngine
+from parity.reaper import remove_temp_dir, temp_dir
 from parity.redact import redact_url as redact
 
 URL_ENV = "PARITY_POSTGRES_URL"
@@ -196,7 +196,7 @@ class LocalPostgresEngine(_PostgresEngine):
 
     def _start(self) -> None:
         assert self._bindir is not None
-        self._tmp = Path(tempfile.mkdtemp(prefix="parity-pg-"))
+        self._tmp = temp_dir("pg")  # removed by the watchdog if we are killed
         data, sock, log = self._tmp / "data", self._tmp / "sock", self._tmp / "server.log"
         sock.mkdir()
         if self._user is not None:
@@ -280,7 +280,7 @@ class LocalPostgresEngine(_PostgresEngine):
             self._log.close()
             self._log = None
         if self._tmp is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
+            remove_temp_dir(self._tmp)
         self._tmp = None
         self.url = None
         self._version = None

@@ -23,7 +23,6 @@ import random
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -32,6 +31,7 @@ from pathlib import Path
 from parity.config import ConfigError
 from parity.mutate.hook import ENV
 from parity.mutate.operators import Mutant, find_mutants
+from parity.reaper import remove_temp_dir, temp_dir
 
 OUTCOMES = {0: "survived", 1: "caught", 2: "crashed"}
 DETECTED = ("caught", "crashed", "timeout")
@@ -130,8 +130,27 @@ def run_mutate(options: MutateOptions) -> int:
     mutants = choose(find_mutants(source), options.max_mutants, options.seed)
     if not mutants:
         raise ConfigError(f"parity mutate: {options.module} offers no mutations")
-    scratch = Path(tempfile.mkdtemp(prefix="parity-mutate-"))
+    # Each child run's report dir: only its exit status counts, so it goes at the end
+    # (by the watchdog if this process is killed).
+    scratch = temp_dir("mutate")
+    try:
+        results = _run_mutants(options, path, mutants, scratch)
+    finally:
+        remove_temp_dir(scratch)
+    write_reports(options, path, results)
+    detected = sum(r.outcome in DETECTED for r in results)
+    survivors = [f"#{r.index}" for r in results if r.outcome == "survived"]
+    print(
+        f"detection score {detected}/{len(results)} = {detected / len(results):.0%}; "
+        f"survivors: {', '.join(survivors) or 'none'}"
+    )
+    print(f"reports: {options.report_dir / 'mutation.json'}, {options.report_dir / 'mutation.md'}")
+    return 0
 
+
+def _run_mutants(
+    options: MutateOptions, path: Path, mutants: list[Mutant], scratch: Path
+) -> list[MutantResult]:
     def args(tag: str) -> list[str]:
         return [*options.run_args, "--report-dir", str(scratch / tag)]
 
@@ -148,15 +167,7 @@ def run_mutate(options: MutateOptions) -> int:
             MutantResult(mutant.index, mutant.line, mutant.description, outcome, seconds)
         )
         print(f"[{n}/{len(mutants)}] {outcome:8} {mutant.label()} ({seconds:.1f}s)", flush=True)
-    write_reports(options, path, results)
-    detected = sum(r.outcome in DETECTED for r in results)
-    survivors = [f"#{r.index}" for r in results if r.outcome == "survived"]
-    print(
-        f"detection score {detected}/{len(results)} = {detected / len(results):.0%}; "
-        f"survivors: {', '.join(survivors) or 'none'}"
-    )
-    print(f"reports: {options.report_dir / 'mutation.json'}, {options.report_dir / 'mutation.md'}")
-    return 0
+    return results
 
 
 def write_reports(options: MutateOptions, path: Path, results: list[MutantResult]) -> None:

@@ -259,6 +259,8 @@ def test_start_stop_leaves_no_process_and_the_reference_backend_works(name: str)
     try:
         pid = engine.pid  # type: ignore[attr-defined]
         assert pid is not None and alive(pid)
+        temp = engine.log_dir  # type: ignore[attr-defined]
+        assert temp is not None and temp.is_dir()
         info = engine.info()
         assert info.name == name and info.version not in ("", "unknown")
         assert info.unsupported == {}, info.unsupported
@@ -277,7 +279,7 @@ def test_start_stop_leaves_no_process_and_the_reference_backend_works(name: str)
     finally:
         engine.stop()
     assert not alive(pid) and not _group_alive(pid)  # the whole process group is gone
-    assert Path(info.details["log"]).exists()  # kept for the report
+    assert not temp.exists()  # its temp dir (log, working dir) went with it
     engine.stop()  # idempotent
 
 

@@ -51,14 +51,15 @@ def test_moto_server_start_stop_leaves_no_process() -> None:
     assert pid is not None and alive(pid)
     info = engine.info()
     assert info.name == "dynamodb@moto-server" and info.version
-    log = Path(info.details["log"])
+    temp = engine.log_dir
+    assert temp is not None and (temp / "server.log").is_file()
     settings = settings_for(engine, "ns1")
     assert settings.endpoint_url and settings.endpoint_url.startswith("http://127.0.0.1:")
     assert settings.namespace == "ns1" and settings.table_prefix == engine.table_prefix
     create_backend(settings).check_ready()
     engine.stop()
     assert not alive(pid)
-    assert log.exists()  # kept for the report
+    assert not temp.exists()  # its temp dir (log, working dir) went with it
     engine.stop()  # idempotent
 
 

@@ -135,7 +135,8 @@ def test_the_hook_loads_the_mutant_in_a_child_process(tmp_path: Path) -> None:
 
 def test_parity_mutate_scores_caught_and_surviving_mutants(tmp_path: Path) -> None:
     root = _project(tmp_path)
-    env = {**os.environ, "PYTHONPATH": str(root)}
+    (tmp_path / "tmp").mkdir()
+    env = {**os.environ, "PYTHONPATH": str(root), "TMPDIR": str(tmp_path / "tmp")}
     reports = tmp_path / "out"
     proc = subprocess.run(
         [
@@ -164,11 +165,13 @@ def test_parity_mutate_scores_caught_and_surviving_mutants(tmp_path: Path) -> No
     assert data["detected"] == 2 and data["mutants"] == 5 and data["score"] == 0.4
     assert "detection score 2/5" in proc.stdout
     assert "| #4 | 17 | `+ -> -` | survived |" in (reports / "mutation.md").read_text()
+    assert list((tmp_path / "tmp").iterdir()) == []  # its scratch dir (child reports) went
 
 
 def test_an_unmutated_run_that_is_not_green_is_refused(tmp_path: Path) -> None:
     root = _project(tmp_path)
     (root / "toyproj" / "sqlstore.py").write_text(SQLSTORE.replace("value >= 10", "value > 10"))
+    (tmp_path / "tmp").mkdir()
     proc = subprocess.run(
         [
             sys.executable,
@@ -182,11 +185,12 @@ def test_an_unmutated_run_that_is_not_green_is_refused(tmp_path: Path) -> None:
             str(tmp_path / "out"),
         ],
         cwd=root,
-        env={**os.environ, "PYTHONPATH": str(root)},
+        env={**os.environ, "PYTHONPATH": str(root), "TMPDIR": str(tmp_path / "tmp")},
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert proc.returncode == 2
+    assert list((tmp_path / "tmp").iterdir()) == []  # the scratch dir goes on error too
     assert "the unmutated run is not green" in proc.stderr
     assert proc.stderr.count("\n") == 1  # one line, no traceback
