@@ -11,6 +11,7 @@ harness's diff module, exactly like a lockstep step.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json as jsonlib
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -90,6 +91,18 @@ class Fanout:
     @property
     def others(self) -> list[str]:
         return [n for n in self.targets if n != self.reference]
+
+    def minted_tokens(self) -> set[str]:
+        """Every token the reference answered with in this namespace (the set-up's and
+        the cases'), raw: the credentials a client of this namespace can hold."""
+        normalizer = self.normalizers[self.reference]
+        found: set[str] = set()
+        for n in itertools.count(1):
+            raw = normalizer.raw(f"<token:{n}>")
+            if raw is None:
+                return found
+            found.add(raw)
+        return found
 
     def translate(self, wire: WireRequest, backend: str) -> WireRequest:
         """``wire`` in ``backend``'s own ids and tokens (identical in parity mode)."""

@@ -19,19 +19,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, reject, seed, settings
+from hypothesis import strategies as st
 from hypothesis.control import current_build_context
 from hypothesis.errors import Flaky, Unsatisfiable
-from hypothesis.stateful import get_state_machine_test
+from hypothesis.stateful import Bundle, get_state_machine_test, precondition, rule
 from requests.structures import CaseInsensitiveDict
 from schemathesis import Case, GenerationMode
 from schemathesis.core.errors import NoLinksFound
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.core.result import Ok
+from schemathesis.generation.meta import TestPhase
+from schemathesis.generation.stateful.state_machine import StepInput, StepOutput
 
 from parity.binding import AppBinding
 from parity.contract.checks import CheckFailure, run_checks
 from parity.contract.differential import Execution, Fanout
 from parity.contract.schema import Contract, ContractConfigError, operation_id
-from parity.contract.seeding import moved, seeded_ids, with_seeded_ids
+from parity.contract.seeding import moved, seeded_ids, seeded_parameters, with_seeded_ids
 from parity.contract.traces import SetupRecorder, failure_trace, record_case
 from parity.diff.options import DiffOptions
 from parity.targets.base import Target
@@ -39,6 +43,9 @@ from parity.targets.factory import TargetFactory
 from parity.trace.model import Step, Trace
 
 STATEFUL = "stateful (links)"
+#: the bundle schemathesis's state machine sends every step's output to (it then files
+#: the output under the link bundle its status matches)
+CATCH_ALL = "catch_all"
 #: how many executions (stateless cases, stateful chains) shrinking may spend per
 #: (operation, mode) after the first failure; later candidates are skipped (rejected)
 SHRINK_BUDGET = 150
@@ -72,6 +79,12 @@ class OperationResult:
     seconds: float = 0.0
     backend_seconds: dict[str, float] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    #: what the report counts as examples: generated cases, or stateful chains
+    examples: int = 0
+    #: stateful only: rule -> backend -> steps ("POST /v1/users -> [201] GetMe -> GET
+    #: /v1/users/me" for a followed link, "RANDOM -> …" / "SEEDED -> …" for a chain's
+    #: start), the coverage table's rule rows
+    rules: dict[str, dict[str, int]] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)  # wire lines, for determinism checks
     errors: list[str] = field(default_factory=list)
     #: operation label -> backend -> status -> how many generated cases answered it (the
@@ -86,18 +99,32 @@ class OperationResult:
     def has(self, key: tuple[str, str]) -> bool:
         return any(f.key == key for f in self.findings)
 
-    def tally(self, execution: Execution) -> None:
-        """Count the status every backend answered ``execution`` with."""
+    def tally(self, execution: Execution, rule: str | None = None) -> None:
+        """Count the status every backend answered ``execution`` with (and, in a
+        stateful chain, the rule that made the step)."""
         row = self.endpoints.setdefault(execution.case.operation.label, {})
         for backend, answer in execution.raw.items():
             statuses = row.setdefault(backend, {})
             status = str(answer.status)
             statuses[status] = statuses.get(status, 0) + 1
+            if rule is not None:
+                steps = self.rules.setdefault(rule, {})
+                steps[backend] = steps.get(backend, 0) + 1
+
+    @property
+    def link_steps(self) -> int:
+        """Stateful steps that followed a link with its data (on the reference)."""
+        return sum(
+            max(row.values(), default=0)
+            for name, row in self.rules.items()
+            if not name.startswith(("RANDOM ", "SEEDED "))
+        )
 
     def coverage(self) -> dict[str, Any]:
-        """The tallies in the shape of a lockstep scenario's coverage (no rules or
-        documented paths: an operation has none), so one table renders both."""
-        return {"rules": {}, "paths": {}, "endpoints": self.endpoints}
+        """The tallies in the shape of a lockstep scenario's coverage (no documented
+        paths: an operation has none; rules only for the stateful chains), so one table
+        renders both."""
+        return {"rules": self.rules, "paths": {}, "endpoints": self.endpoints}
 
     def add(self, finding: Finding) -> None:
         """Keep one finding per (backend, check): the first recorded, i.e. the one of
@@ -171,8 +198,10 @@ class ContractRunner:
         self.curl_base_url = curl_base_url
         self.executor = ThreadPoolExecutor(max_workers=max(2, len(self.factories)))
         self._ns = itertools.count(1)
-        #: the reference backend's auth headers per role, in the current namespace
-        self._auth: dict[str, dict[str, str]] = {}
+        #: the namespace cases are generated for now (its reference auth headers per
+        #: role, the tokens its reference minted)
+        self._current: Fanout | None = None
+        self._operations: list[Any] | None = None
         #: run metadata every failure trace copies (app, engines, seeds)
         self.trace_template = trace_template or Trace(
             scenario="",
@@ -191,7 +220,9 @@ class ContractRunner:
         runner = self
 
         class ParityAuth:
-            def get(self, case: Case, ctx: Any) -> dict[str, str]:
+            def get(self, case: Case, ctx: Any) -> dict[str, str] | None:
+                if runner.acts_as_minted_principal(case):
+                    return None  # a link gave it credentials: follow it as that principal
                 return runner.auth_for(case)
 
             def set(self, case: Case, data: dict[str, str], ctx: Any) -> None:
@@ -204,8 +235,26 @@ class ContractRunner:
     def role_for(self, case: Case) -> str:
         return ADMIN if operation_id(case.operation) in self.contract.admin_operations else USER
 
+    def generate_in(self, fanout: Fanout | None) -> None:
+        """Cases generated from now on are for ``fanout``'s namespace: its credentials."""
+        self._current = fanout
+
     def auth_for(self, case: Case) -> dict[str, str]:
-        return self._auth.get(self.role_for(case), {})
+        if self._current is None:
+            return {}
+        return self._current.auth[self.reference].get(self.role_for(case), {})
+
+    def acts_as_minted_principal(self, case: Case) -> bool:
+        """Does ``case`` already carry a bearer token the current namespace minted? Only
+        a link puts one there (signUp's ``GetMe`` passes the new user's token): the
+        step is then a read *as that user*, and the harness's user must not replace it
+        (it would read someone else's resource, or meet a 404 by design). A generated
+        credential is never one the server issued."""
+        if self._current is None:
+            return False
+        sent = CaseInsensitiveDict(case.headers or {}).get("Authorization")
+        scheme, _, token = str(sent or "").partition(" ")
+        return scheme.lower() == "bearer" and token in self._current.minted_tokens()
 
     # setup ------------------------------------------------------------------------------
 
@@ -371,7 +420,7 @@ class ContractRunner:
         mode: GenerationMode,
         count: int,
     ) -> None:
-        self._auth = auth
+        self.generate_in(fanout)
         strategy = with_seeded_ids(
             operation.as_strategy(generation_mode=mode, auth_storage=self.contract.schema.auth),
             operation,
@@ -398,6 +447,7 @@ class ContractRunner:
                 return
             if generating:
                 result.cases += 1
+                result.examples += 1
                 result.tally(execution)
                 result.requests.append(f"{execution.wire.line()} {execution.wire.body!r}")
             new = sorted({f.key for f in found if not result.has(f.key)})
@@ -428,11 +478,11 @@ class ContractRunner:
         and seeding set-up, then the case): its findings with that trace, or [] when it
         passes there (it failed because of earlier cases' data). The case's seeded ids
         are moved to the fresh namespace's (same seeding, same references)."""
-        kept = self._auth
+        kept = self._current
         fanout, auth = self.new_fanout(label)
         ref = self.reference
         try:
-            self._auth = auth
+            self.generate_in(fanout)
             headers = _swap_auth(case.headers or {}, old_auth, auth)
             try:
                 with moved(case, old.normalizers[ref], fanout.normalizers[ref]):
@@ -443,7 +493,7 @@ class ContractRunner:
             found = self.findings(fanout, case, execution, headers)
             return self.with_traces(label, fanout, fanout.steps, found)
         finally:
-            self._auth = kept
+            self.generate_in(kept)
             self.release(fanout)
 
     # stateful ---------------------------------------------------------------------------
@@ -465,8 +515,34 @@ class ContractRunner:
                 chains += 1
                 if seen and chains > scenarios + SHRINK_BUDGET // 5 and not _is_final():
                     reject()  # shrinking has had its budget: skip the candidate
-                self._fanout, runner._auth = runner.new_fanout("stateful")
-                self._last: Execution | None = None
+                self._fanout, _ = runner.new_fanout("stateful")
+                runner.generate_in(self._fanout)
+                self._seeded_ops = runner.seeded_operations(self._fanout)
+                self._seeded_start = False
+
+            @precondition(lambda self: bool(self._seeded_ops))
+            @rule(target=Bundle(CATCH_ALL), data=st.data())
+            def from_seeded_state(self, data: st.DataObject) -> StepOutput:
+                """A chain may also start on the state the binding seeded: an operation
+                whose path parameters all name seeded objects, drawn like the
+                per-operation phase draws them (``seeding.py``), so the links out of
+                it (a card's ETag into ``updateCardStatus``, a request into
+                ``approveCardRequest``…) start past "not found". Its output goes
+                to the link bundles like any root step's."""
+                operation = data.draw(st.sampled_from(self._seeded_ops))
+                strategy = operation.as_strategy(
+                    generation_mode=GenerationMode.POSITIVE, phase=TestPhase.STATEFUL
+                )
+                case = data.draw(with_seeded_ids(strategy, operation, self._fanout.seeded))
+                step = StepInput.initial(case)
+                self.recorder.record_case(case=case)
+                self.control.record_step(step, self.recorder)
+                self._seeded_start = True
+                try:
+                    output: StepOutput = self.step(step)
+                finally:
+                    self._seeded_start = False
+                return output
 
             def teardown(self) -> None:
                 for name, seconds in self._fanout.backend_seconds.items():
@@ -481,7 +557,7 @@ class ContractRunner:
                 if execution is None:
                     raise _Abort(case.operation.label)
                 result.cases += 1
-                result.tally(execution)
+                result.tally(execution, self._rule_of(case))
                 result.requests.append(f"{execution.wire.line()} {execution.wire.body!r}")
                 new = sorted({f.key for f in found if not result.has(f.key)})
                 if new:  # fail the step: Hypothesis shrinks the whole chain
@@ -499,9 +575,20 @@ class ContractRunner:
             def validate_response(self, response: Any, case: Case, *args: Any, **kw: Any) -> None:
                 return None  # checked for every backend in handle()
 
+            def _rule_of(self, case: Case) -> str:
+                """The link whose data ``case`` carries, or how its chain started."""
+                node = self.recorder.cases.get(case.id)
+                if node is not None and node.transition is not None and node.is_transition_applied:
+                    return str(node.transition.id)
+                start = "SEEDED" if self._seeded_start else "RANDOM"
+                return f"{start} -> {case.operation.label}"
+
         config = self._settings(max(1, scenarios))
         config = settings(config, stateful_step_count=steps)
         try:
+            # schemathesis refuses a machine without links (NoLinksFound); asked of its
+            # own machine, since Machine adds a rule of ours (the seeded start)
+            base()
             seed(self._seed("stateful"))(get_state_machine_test(Machine, settings=config))()
         except _Abort:
             pass
@@ -512,9 +599,33 @@ class ContractRunner:
                 result.errors.append(f"stateful: {type(exc).__name__}: {str(exc)[:300]}")
         for finding in seen.values():
             result.add(finding)  # no-op for every kind the final run recorded
+        result.examples = min(chains, max(1, scenarios))
         result.backend_seconds = totals
         result.seconds = time.perf_counter() - started
         return result
+
+    def seeded_operations(self, fanout: Fanout) -> list[Any]:
+        """The operations every path parameter of which the seeding has values for in
+        ``fanout`` (a chain can start on them past "not found"), by label."""
+        if not fanout.seeded:
+            return []
+        if self._operations is None:
+            self._operations = self.operations()
+        found = []
+        for operation in self._operations:
+            wanted = {
+                str(p.name)
+                for p in operation.iter_parameters()
+                if p.location == ParameterLocation.PATH
+            }
+            seeded = {
+                name
+                for location, name in seeded_parameters(operation, fanout.seeded)
+                if location == ParameterLocation.PATH
+            }
+            if wanted and wanted <= seeded:
+                found.append(operation)
+        return found
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)

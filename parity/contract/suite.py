@@ -136,19 +136,20 @@ def report(ctx: Any, result: OperationResult) -> None:
                     trace=path,
                 )
             )
+    examples = result.examples or result.cases  # stateful: chains; else cases
     for backend in ctx.backends.names:
         mine = result.failed(backend)
         seconds = result.backend_seconds.get(backend, 0.0)
         if result.unsupported:
             cell = CellResult("unsupported", result.unsupported, 0, 0, seconds)
         elif result.errors:
-            cell = CellResult("error", result.errors[0][:300], result.cases, result.cases, seconds)
+            cell = CellResult("error", result.errors[0][:300], examples, result.cases, seconds)
         elif mine:
             why = ", ".join(sorted({f.check for f in mine}))
             div = next((_div_id(result.label, f) for f in mine if f.check == "divergence"), None)
-            cell = CellResult("fail", why, result.cases, result.cases, seconds, div)
+            cell = CellResult("fail", why, examples, result.cases, seconds, div)
         else:
-            cell = CellResult("pass", "", result.cases, result.cases, seconds)
+            cell = CellResult("pass", "", examples, result.cases, seconds)
         cells[backend] = cell
     ctx.emit(
         ScenarioFinished(
@@ -156,7 +157,7 @@ def report(ctx: Any, result: OperationResult) -> None:
             result.label,
             cells,
             result.seconds,
-            result.cases,
+            examples,
             result.cases,
             {
                 "backend_seconds": {b: round(s, 4) for b, s in result.backend_seconds.items()},

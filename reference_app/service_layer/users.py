@@ -35,10 +35,10 @@ def sign_up(
             uow.add(user)
             uow.add(new_event(svc, "user.registered", user.id, 1, user_view(user)))
             token = svc.tokens.issue(user.id, now)
+            # No Location: the new user is readable only as itself (or by the admin),
+            # and the anonymous caller holds no credentials to follow one with.
             outcome = Outcome(
-                201,
-                {**user_view(user), "access_token": token, "token_type": "Bearer"},
-                {"location": f"/v1/users/{user.id}"},
+                201, {**user_view(user), "access_token": token, "token_type": "Bearer"}
             )
             if claim:
                 claim.complete(uow, outcome)

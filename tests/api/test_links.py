@@ -1,10 +1,14 @@
-"""Every ``Location`` header names a route that answers 200, for whom it was issued, and
-the read routes behind them (``getUser``, ``getTransaction``) keep other users out."""
+"""Every ``Location`` header names a route that answers 200, for whom it was issued; every
+declared link, followed as the contract says (with the credentials it names), answers
+200; and the read routes behind them (``getUser``, ``getTransaction``) keep other users
+out."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import httpx
 import pytest
 
 from reference_app.bootstrap import create_app
@@ -26,9 +30,9 @@ def test_every_location_header_answers_200(ledger: Ledger) -> None:
         "/v1/users", json={"name": "Loc", "email": "loc@example.com", "score": 750}
     )
     assert signed.status_code == 201
+    # the anonymous caller could follow no Location to the new user: none is sent
+    assert "location" not in signed.headers
     token = signed.json()["access_token"]
-    user = _follow(ledger, signed, token)
-    assert user == {k: signed.json()[k] for k in ("id", "name", "email", "score", "created_at")}
 
     requested = ledger.client.post(
         "/v1/card-requests", headers=ledger.auth(token, **{"Idempotency-Key": "r1"})
@@ -88,8 +92,9 @@ def test_unknown_ids_are_404_for_the_admin(ledger: Ledger, path: str) -> None:
 
 
 def test_every_created_response_links_to_its_location_route() -> None:
-    """The OpenAPI document chains each creation to the read route its Location names
-    (schemathesis follows these links in stateful testing)."""
+    """The OpenAPI document chains each creation that answers a Location to the read
+    route it names (schemathesis follows these links in stateful testing); sign-up
+    declares no Location, and every link out of it carries the new user's token."""
     doc = create_app(Settings()).openapi()
     ops = {
         op["operationId"]: (path, method)
@@ -97,7 +102,6 @@ def test_every_created_response_links_to_its_location_route() -> None:
         for method, op in item.items()
     }
     expected = {
-        ("/v1/users", "signUp"): "getUser",
         ("/v1/card-requests", "createCardRequest"): "getCardRequest",
         ("/v1/cards/{card_id}/transactions", "postTransaction"): "getTransaction",
     }
@@ -106,3 +110,71 @@ def test_every_created_response_links_to_its_location_route() -> None:
         targets = {link["operationId"] for link in created["links"].values()}
         assert target in targets, (path, target, created["links"])
         assert ops[target][1] == "get", ops[target]
+    signed_up = doc["paths"]["/v1/users"]["post"]["responses"]["201"]
+    assert "Location" not in signed_up.get("headers", {})
+    for name, link in signed_up["links"].items():
+        assert link["parameters"]["header.Authorization"].endswith(
+            "{$response.body#/access_token}"
+        ), name
+
+
+# following a link as the document declares it -------------------------------------------
+
+
+def _runtime(expression: str, sent: httpx.Headers, answer: httpx.Response) -> str:
+    """The value of one runtime expression of the two forms the document uses."""
+    if expression.startswith("$response.body#/"):
+        value: Any = answer.json()
+        for part in expression.split("#/", 1)[1].split("/"):
+            value = value[part]
+        return str(value)
+    if expression.startswith("$request.header."):
+        return sent[expression.removeprefix("$request.header.")]
+    raise AssertionError(f"a runtime expression this test does not know: {expression}")
+
+
+def _value(expression: str, sent: httpx.Headers, answer: httpx.Response) -> str:
+    if expression.startswith("$"):
+        return _runtime(expression, sent, answer)
+    return re.sub(r"\{(\$[^}]+)\}", lambda m: _runtime(m.group(1), sent, answer), expression)
+
+
+def _follow_link(
+    ledger: Ledger, doc: dict[str, Any], link: dict[str, Any], answer: httpx.Response
+) -> httpx.Response:
+    """Call the link's target with exactly what the link supplies: path parameters and
+    headers (``header.Authorization`` included: nothing else authenticates it)."""
+    path, method = next(
+        (path, method)
+        for path, item in doc["paths"].items()
+        for method, op in item.items()
+        if op["operationId"] == link["operationId"]
+    )
+    params: dict[str, str] = {}
+    headers: dict[str, str] = {}
+    for key, expression in link.get("parameters", {}).items():
+        location, _, name = key.rpartition(".")
+        value = _value(expression, answer.request.headers, answer)
+        (headers if location == "header" else params)[name] = value
+    return ledger.client.request(method.upper(), path.format(**params), headers=headers)
+
+
+def test_sign_up_links_are_followed_as_the_new_user(ledger: Ledger) -> None:
+    """signUp → GetMe → GetUser, each link followed with what it declares: the new user
+    reads itself twice, although the sign-up itself carried no credentials."""
+    doc = create_app(Settings()).openapi()
+    signed = ledger.client.post(
+        "/v1/users", json={"name": "Linked", "email": "linked@example.com", "score": 640}
+    )
+    assert signed.status_code == 201, signed.text
+    user = {k: signed.json()[k] for k in ("id", "name", "email", "score", "created_at")}
+    get_me = doc["paths"]["/v1/users"]["post"]["responses"]["201"]["links"]["GetMe"]
+    me = _follow_link(ledger, doc, get_me, signed)
+    assert (me.status_code, me.json()) == (200, user)
+    get_user = doc["paths"]["/v1/users/me"]["get"]["responses"]["200"]["links"]["GetUser"]
+    again = _follow_link(ledger, doc, get_user, me)
+    assert (again.status_code, again.json()) == (200, user)
+    # read by anyone else (no token from the link), it is the 404 per-user authorization promises
+    other = ledger.sign_up()["access_token"]
+    foreign = ledger.client.get(f"/v1/users/{user['id']}", headers=ledger.auth(other))
+    assert foreign.status_code == 404

@@ -67,6 +67,8 @@ def score_as_text(status: int, body: dict[str, Any]) -> tuple[int, dict[str, Any
 FAULTS: dict[str, tuple[str, str, Rewrite]] = {
     "undocumented-status": ("GET", "/v1/cards/", undocumented_404),
     "schema-violation": ("GET", "/v1/users/me", score_as_text),
+    # the same on GET /v1/users/{id} (ids are usr_…): every check stays on for getUser
+    "user-schema-violation": ("GET", "/v1/users/usr_", score_as_text),
 }
 
 

@@ -172,16 +172,25 @@ class _Collect:
         self.events.append(event)
 
 
+@pytest.mark.parametrize(
+    ("fault", "seed"),
+    [
+        ("schema-violation", 0),  # GET /v1/users/me
+        ("user-schema-violation", 6),  # GET /v1/users/{user_id}: every check on there
+    ],
+)
 def test_stateful_chain_is_shrunk_to_a_trace(
-    config: ParityConfig, backends: Backends, tmp_path: Path
+    config: ParityConfig, backends: Backends, tmp_path: Path, fault: str, seed: int
 ) -> None:
-    runner = make_runner(config, backends, seed=3, examples=6, fault="schema-violation")
+    runner = make_runner(config, backends, seed=seed, examples=6, fault=fault)
     try:
         result = runner.run_stateful(4, 8)
         assert result.errors == []
         failures = {f.check: f for f in result.failed("sqlite")}
         assert {"divergence", "response_schema_conformance"} <= set(failures)
+        assert "ensure_resource_availability" not in failures
         trace = _check_trace(runner, failures["response_schema_conformance"], tmp_path)
         assert trace.scenario == "contract/stateful (links)"
+        assert trace.steps[-1].request.line().startswith("GET /v1/users/")
     finally:
         runner.close()

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from reference_app.api import schemas
 from reference_app.api.dependencies import PrincipalDep, ServicesDep, render
-from reference_app.api.links import link
+from reference_app.api.links import AS_CALLER, AS_SIGNED_UP_USER, link
 from reference_app.api.preconditions import checked_idempotency_key
 from reference_app.api.problems import documented
 from reference_app.api.worker import in_worker
@@ -26,14 +26,11 @@ router = APIRouter(prefix="/v1/users", tags=["users"])
     responses={
         **documented(400, 409, 422),
         201: {
-            "description": "Signed up; Location names the user (getUser)",
-            "headers": {
-                "Location": {"description": "/v1/users/{id}", "schema": {"type": "string"}}
-            },
-            "links": {
-                "GetMe": link("getMe"),
-                "GetUser": link("getUser", user_id="$response.body#/id"),
-            },
+            # No Location and no link to getUser: the new user is readable only as
+            # itself (a Location followed by the anonymous caller, or by anyone else,
+            # is 401/404). The link carries the credentials it is followed with.
+            "description": "Signed up: the user and a bearer token that acts as them",
+            "links": {"GetMe": link("getMe", **AS_SIGNED_UP_USER)},
         },
     },
 )
@@ -57,7 +54,16 @@ async def sign_up(
 
 
 @router.get(
-    "/me", operation_id="getMe", response_model=schemas.User, responses=documented(401, 404)
+    "/me",
+    operation_id="getMe",
+    response_model=schemas.User,
+    responses={
+        **documented(401, 404),
+        200: {
+            "description": "The caller",
+            "links": {"GetUser": link("getUser", user_id="$response.body#/id", **AS_CALLER)},
+        },
+    },
 )
 async def get_me(svc: ServicesDep, who: PrincipalDep) -> Response:
     return render(await in_worker(users.me, svc, who))
