@@ -105,6 +105,33 @@ def remove_temp_dir(path: Path) -> None:
     disown(path)
 
 
+def run_whole(command: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """``subprocess.run(command, capture_output=True, text=True, timeout=timeout)``, in
+    a process group of its own that is killed whole when the wait is cut short (Ctrl-C,
+    SIGTERM, the timeout). ``run`` kills only the process it started: ``initdb`` behind
+    ``runuser``, or the server ``mariadb-install-db`` bootstraps, lived on and wrote into
+    the temp dir its engine was removing (half-removed ``parity-pg-*`` clusters)."""
+    proc = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+        raise
+    return subprocess.CompletedProcess(command, proc.returncode, out, err)
+
+
 def _tell(message: bytes) -> None:
     """One line to this process's watchdog (nothing when there is none: a fork, or the
     watchdog is off). A write of one short line to a pipe is atomic."""

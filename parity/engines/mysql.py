@@ -37,7 +37,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from parity.engines.base import EngineInfo, EngineUnavailable
 from parity.engines.server import BorrowedServerEngine, ServerEngine
-from parity.reaper import remove_temp_dir, temp_dir
+from parity.reaper import remove_temp_dir, run_whole, temp_dir
 from parity.redact import redact_url as redact
 
 URL_ENV = "PARITY_MYSQL_URL"
@@ -294,7 +294,7 @@ class LocalMysqlEngine(_MysqlEngine):
         if self._user is not None:
             os.chown(tmp, self._user.pw_uid, self._user.pw_gid)
         data, log = tmp / "data", tmp / "server.log"
-        install = subprocess.run(
+        install = run_whole(
             [
                 str(install_db),
                 "--no-defaults",
@@ -305,11 +305,7 @@ class LocalMysqlEngine(_MysqlEngine):
                 "--skip-name-resolve",
                 *_FAST,
             ],
-            capture_output=True,
-            text=True,
             timeout=120,
-            check=False,
-            start_new_session=True,
         )
         if install.returncode != 0:
             output = install.stderr + install.stdout

@@ -25,7 +25,7 @@ from urllib.parse import quote, urlsplit
 
 from parity.engines.base import EngineInfo, EngineUnavailable
 from parity.engines.server import BorrowedServerEngine, ServerEngine
-from parity.reaper import remove_temp_dir, temp_dir
+from parity.reaper import remove_temp_dir, run_whole, temp_dir
 from parity.redact import redact_url as redact
 
 URL_ENV = "PARITY_POSTGRES_URL"
@@ -174,9 +174,7 @@ class LocalPostgresEngine(_PostgresEngine):
         return list(args)
 
     def _run(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            self._cmd(*args), capture_output=True, text=True, timeout=timeout, check=False
-        )
+        return run_whole(self._cmd(*args), timeout)
 
     def start(self) -> None:
         super().start()  # probe

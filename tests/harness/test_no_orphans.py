@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from parity.engines.registry import create_engine
+from parity.reaper import run_whole
 from tests.processes import alive, parity_command
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -203,3 +204,20 @@ def test_a_killed_process_temp_dir_is_removed_by_its_watchdog(private_tmp: Path)
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=30)
+
+
+def test_a_helper_program_cut_short_takes_its_children_with_it(tmp_path: Path) -> None:
+    """``initdb`` behind ``runuser`` (or the server ``mariadb-install-db`` bootstraps)
+    interrupted: the whole program goes, not only the process started, so nothing
+    writes into the temp dir its engine removes next."""
+    pidfile = tmp_path / "child.pid"
+    script = f"sleep 300 & echo $! > {pidfile}; wait"
+    with pytest.raises(subprocess.TimeoutExpired):
+        run_whole(["sh", "-c", script], timeout=2)
+    child = int(pidfile.read_text())
+    deadline = time.monotonic() + 5
+    while alive(child) and time.monotonic() < deadline:  # killed; init reaps it
+        time.sleep(0.05)
+    assert not alive(child), "the program's child outlived it"
+    done = run_whole(["sh", "-c", "echo out; echo err >&2; exit 3"], timeout=30)
+    assert (done.returncode, done.stdout, done.stderr) == (3, "out\n", "err\n")
