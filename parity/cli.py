@@ -387,6 +387,10 @@ def _verdict(trace: Trace, result: ReplayResult) -> int:
     if result.divergence is None:
         names = ", ".join(result.trace.backends)
         print(f"no divergence: {len(result.trace.steps)} step(s) replayed on {names}")
+        if trace.replays is False:
+            from parity.trace.minimize import NOT_REPLAYING
+
+            print(f"note: {NOT_REPLAYING}")
         return EXIT_PARITY
     print(str(result.divergence))
     same = result.same_divergence_as(trace)

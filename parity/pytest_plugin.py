@@ -149,6 +149,7 @@ def failure_text(trace: Trace, path: Path, log: Path, found: Trace | None = None
     """What a failing ``parity_check`` prints: calls, the highlighted diff, the replay.
     ``found`` is the trace before minimizing, when that left calls out."""
     from parity.report.repro import call_line, reproduction
+    from parity.trace.minimize import replay_hint
 
     step = trace.divergent_step
     assert step is not None
@@ -164,7 +165,10 @@ def failure_text(trace: Trace, path: Path, log: Path, found: Trace | None = None
         "\n\n".join(step.rendered[b] for b in sorted(step.differences)),
         "",
         "replay: "
-        + shlex.join(["parity", "replay", _shown(path), "--backends", ",".join(trace.backends)]),
+        + replay_hint(
+            shlex.join(["parity", "replay", _shown(path), "--backends", ",".join(trace.backends)]),
+            trace,
+        ),
         f"app logs: {shlex.quote(_shown(log))}",
     ]
     return "\n".join(lines)

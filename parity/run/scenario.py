@@ -26,7 +26,7 @@ from parity.lockstep.session import LockstepSession
 from parity.report.events import CellResult, DivergenceFound, ScenarioFinished, ScenarioStarted
 from parity.run.backends import InfraError
 from parity.run.context import RunContext
-from parity.trace.minimize import minimize
+from parity.trace.minimize import minimize, replay_hint
 from parity.trace.model import Trace
 from parity.trace.store import save_failure
 
@@ -140,7 +140,7 @@ def report_divergence(
             request=step.request.line(),
             diff=diff,
             trace_path=str(path),
-            replay=ctx.replay_command(path, trace.backends),
+            replay=replay_hint(ctx.replay_command(path, trace.backends), trace),
             known=known_ids[0] if all_known else None,
             expired=expired_ids[0] if expired_ids else None,
             paths=paths,

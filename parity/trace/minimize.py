@@ -6,13 +6,23 @@ calls left in that play no part in the bug. And it can only drop a whole rule, s
 rule's bookkeeping reads (a listing the scenario's model needed) stay in the trace
 even when the divergence does not depend on them.
 
-Here each call before the diverging one is left out in turn (last first) and the rest
-replayed on fresh namespaces; if the replay still diverges the same way (the same
-backends, at the same kind of request, in the original's fields) the call stays out.
-What is saved is then the replay's own trace: every remaining answer was really given,
-and ``parity replay`` reproduces it exactly. A held request (a forced interleaving)
-goes only together with its arm and its release; traces with judged steps are left as
-they are (a replay cannot re-run a judgement).
+First the trace itself is replayed on fresh namespaces: Hypothesis found it by
+re-running the scenario's rules, and a rule can change a backend without a call the
+trace records (reaching into an in-process app); such a trace says "no divergence" on
+every replay. It is then kept as it is, marked ``replays=False`` (the divergence is
+still the bug, and the run reports it), and nothing is left out: every shorter replay
+would lack the same unrecorded change. Otherwise each call before the diverging one is
+left out in turn (last first) and the rest replayed; if the replay still diverges the
+same way (the same backends, at the same kind of request, in the original's fields) the
+call stays out. What is returned then is a replay's own trace (``replays=True``):
+every answer in it was really given by a replay of its calls. A held request (a forced
+interleaving) goes only together with its arm and its release; traces with judged steps
+are left as they are (a replay cannot re-run a judgement).
+
+The replays run in the run's own session, not a fresh process: each gets fresh
+namespaces and fresh (or rebound, i.e. fully re-wired) apps, as every example does, so
+a replay here answers as ``parity replay`` would; a fresh session would cost starting
+every engine again.
 """
 
 from __future__ import annotations
@@ -33,6 +43,21 @@ MAX_REPLAYS = 40
 _PLACEHOLDER = re.compile(r"<([a-z_]+):\d+>")
 _INDEX = re.compile(r"\[\d+\]")
 _PAUSE_PREFIX = RELEASE.rsplit("/", 1)[0]
+
+
+#: what a trace saved with ``replays=False`` says where its replay command is shown
+NOT_REPLAYING = (
+    "its divergence did not reproduce on a replay of its calls when it was saved: it "
+    "depends on something they do not carry (a rule changing an app outside its recorded "
+    "calls, or timing)"
+)
+
+
+def replay_hint(command: str, trace: Trace) -> str:
+    """``command`` (a ``parity replay`` line), with a shell comment saying it will not
+    reproduce the divergence when a replay did not when the trace was saved: pasted,
+    it still runs; read, it does not promise what it cannot do."""
+    return f"{command}  # {NOT_REPLAYING}" if trace.replays is False else command
 
 
 def minimizable(trace: Trace) -> bool:
@@ -107,8 +132,9 @@ class DivergenceShape:
 
 
 def minimize(trace: Trace, session: LockstepSession, max_replays: int = MAX_REPLAYS) -> Trace:
-    """The shortest trace found by leaving calls out of ``trace`` (``trace`` itself when
-    no call can go, or it cannot be minimized)."""
+    """The shortest trace found by leaving calls out of ``trace``: a replay's own trace
+    (``replays=True``), or ``trace`` itself when it cannot be minimized (``replays``
+    unchanged) or a replay of it does not reproduce its divergence (``replays=False``)."""
     if not minimizable(trace):
         return trace
     examples = session.stats.examples
@@ -125,7 +151,16 @@ def _leave_out_calls(trace: Trace, session: LockstepSession, max_replays: int) -
     # Calls after the diverging one were sent only if requests were held (they are
     # compared when released): then they stay, the release among them.
     held = any(TAG_HEADER in step.request.headers for step in trace.steps)
-    best = trace if held else _with_steps(trace, trace.steps[: divergent.index + 1])
+    start = trace if held else _with_steps(trace, trace.steps[: divergent.index + 1])
+    if session.down is not None:
+        return trace
+    try:
+        verified = _replayed(start, shape, session, _unreleased(trace))
+    except Exception:  # a store gone: nothing is known about the trace
+        return trace
+    if verified is None:
+        return _with_steps(trace, start.steps, replays=False)
+    best = _with_steps(trace, verified.steps)
     kept: set[tuple[int, ...]] = set()  # units whose removal lost the divergence
     for _ in range(max_replays):
         if session.down is not None:
@@ -144,18 +179,30 @@ def _leave_out_calls(trace: Trace, session: LockstepSession, max_replays: int) -
             break
         candidate = _with_steps(best, [s for i, s in enumerate(best.steps) if i not in unit])
         try:
-            result = replay(candidate, session)
+            result = _replayed(candidate, shape, session, _unreleased(trace))
         except Exception:  # a store gone, a subset the app refuses: keep what we have
             break
-        found = DivergenceShape.of(result.trace)
-        # A replay that diverged while a request was still held ends before its release:
-        # saved, that trace would leave the request parked on every later replay.
-        unreleased = _unreleased(result.trace) - _unreleased(trace)
-        if found is not None and found.part_of(shape) and not unreleased:
-            best = _with_steps(trace, result.trace.steps)
+        if result is not None:
+            best = _with_steps(trace, result.steps)
         else:
             kept.add(_key(best, unit))
     return best
+
+
+def _replayed(
+    candidate: Trace, shape: DivergenceShape, session: LockstepSession, unreleased: set[str]
+) -> Trace | None:
+    """The replay's own trace of ``candidate`` when it diverges as ``shape`` (or part of
+    it), else ``None``. A replay that diverged while a request was still held (one not
+    among ``unreleased``, the original's own) ends before its release: saved, that
+    trace would leave the request parked on every later replay."""
+    result = replay(candidate, session)
+    found = DivergenceShape.of(result.trace)
+    if found is None or not found.part_of(shape):
+        return None
+    if _unreleased(result.trace) - unreleased:
+        return None
+    return result.trace
 
 
 def _unreleased(trace: Trace) -> set[str]:
@@ -173,7 +220,7 @@ def _key(trace: Trace, unit: list[int]) -> tuple[int, ...]:
     return tuple(id(trace.steps[i].request) for i in unit)
 
 
-def _with_steps(trace: Trace, steps: list[Any]) -> Trace:
+def _with_steps(trace: Trace, steps: list[Any], replays: bool = True) -> Trace:
     return Trace(
         scenario=trace.scenario,
         reference=trace.reference,
@@ -186,4 +233,5 @@ def _with_steps(trace: Trace, steps: list[Any]) -> Trace:
         steps=list(steps),
         created_at=trace.created_at,
         contract=trace.contract,
+        replays=replays,
     )

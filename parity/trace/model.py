@@ -100,6 +100,10 @@ class Trace:
     #: "divergence"), "backend", "message", "step", "response" (the failing backend's
     #: normalised answer at that step)}; ``None`` for a scenario trace
     contract: dict[str, Any] | None = None
+    #: did a replay of its calls reproduce its divergence when it was saved? ``False``:
+    #: it did not (the divergence depends on something its calls do not carry); ``None``:
+    #: not checked (a trace a replay cannot re-run, or saved by an older Parity)
+    replays: bool | None = None
 
     @property
     def replay_seed(self) -> int:
@@ -158,6 +162,7 @@ class Trace:
             },
             "steps": [s.to_dict() for s in self.steps],
             **({"contract": self.contract} if self.contract else {}),
+            **({"replays": self.replays} if self.replays is not None else {}),
         }
 
     @classmethod
@@ -183,6 +188,7 @@ class Trace:
                 steps=[Step.from_dict(s) for s in data.get("steps") or []],
                 created_at=str(data.get("created_at", "")),
                 contract=dict(data["contract"]) if data.get("contract") else None,
+                replays=bool(data["replays"]) if data.get("replays") is not None else None,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise TraceError(f"malformed trace: {exc}") from exc

@@ -8,6 +8,7 @@ reference_app`` refuses parity mode on a non-loopback host.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
@@ -16,6 +17,8 @@ from pydantic import BaseModel, Field
 from reference_app.adapters.clock import ManualClock
 from reference_app.api.worker import in_worker
 from reference_app.domain.timefmt import format_ts
+from reference_app.service_layer.outbox_relay import OutboxRelay
+from reference_app.service_layer.ports import Transport
 
 router = APIRouter(prefix="/_parity", include_in_schema=False)
 
@@ -32,6 +35,31 @@ class Tick(BaseModel):
 
 class FailPattern(BaseModel):
     pattern: list[bool]
+
+
+class RelayRun(BaseModel):
+    #: the relay process dies right after its first publish went out, before marking the
+    #: event sent: the event stays pending and goes out again later with the same id
+    crash_after_publish: bool = False
+
+
+class RelayDied(Exception):
+    """Stands for the relay process dying between publish and mark-sent."""
+
+
+class DieAfterPublish:
+    """The relay's transport for a crash run: the first publish goes out, then the
+    relay "dies" (raises), so nothing after the publish happens."""
+
+    def __init__(self, inner: Transport) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.published: str | None = None
+
+    def publish(self, envelope: dict[str, Any]) -> None:
+        self.inner.publish(envelope)
+        self.published = str(envelope["id"])
+        raise RelayDied(self.published)
 
 
 class Tag(BaseModel):
@@ -70,8 +98,22 @@ async def tick(body: Tick, request: Request) -> dict[str, str]:
 
 
 @router.post("/outbox/relay")
-async def relay(request: Request) -> dict[str, list[str]]:
-    return (await in_worker(_container(request).relay.run_once)).as_dict()
+async def relay(request: Request, body: RelayRun | None = None) -> dict[str, Any]:
+    """One relay run: what it published, failed and dead-lettered. A crash run
+    (``crash_after_publish``) answers only ``crashed_after``: the event that went out
+    before the relay died (``null``: nothing was due; a queued transport failure it
+    meets first is handled as usual, not listed). It is a request like any other, so
+    a harness's trace records it and a replay repeats it: a crash injected by reaching
+    into the app instead would change what later calls see without a trace of it."""
+    relay = _container(request).relay
+    if body is None or not body.crash_after_publish:
+        return (await in_worker(relay.run_once)).as_dict()
+    dying = DieAfterPublish(relay.transport)
+    # a relay of its own around the app's: the app's relay and transport stay untouched
+    run = OutboxRelay(relay.backend, dying, relay.clock, relay.policy, relay.batch_size)
+    with contextlib.suppress(RelayDied):
+        await in_worker(run.run_once)
+    return {"crashed_after": dying.published}
 
 
 @router.post("/transport/fail")

@@ -128,6 +128,22 @@ def test_crash_between_publish_and_mark_sent_duplicates_never_loses(ledger: Ledg
     assert len(ledger.transport.unique_deliveries()) == len(ledger.events())
 
 
+def test_a_crash_run_publishes_one_event_and_leaves_it_pending(ledger: Ledger) -> None:
+    """``crash_after_publish``: the relay dies between its first publish and mark-sent,
+    as a request (a harness records it and its replay repeats it)."""
+    ledger.user_with_card()
+    r = ledger.client.post("/_parity/outbox/relay", json={"crash_after_publish": True})
+    assert r.status_code == 200, r.text
+    crashed = r.json()["crashed_after"]
+    assert [e["id"] for e in ledger.transport.deliveries] == [crashed]
+    assert crashed in [e["id"] for e in ledger.events()]
+    report = _relay(ledger)  # still pending: it goes out again, with the same id
+    assert crashed in report["published"]
+    assert len(report["published"]) == len(ledger.events())
+    r = ledger.client.post("/_parity/outbox/relay", json={"crash_after_publish": True})
+    assert r.json() == {"crashed_after": None}  # nothing due: the run ends normally
+
+
 def test_backoff_policy_is_capped_exponential_and_deterministic() -> None:
     policy = RetryPolicy(max_attempts=10, base_delay_seconds=1, max_delay_seconds=30)
     assert [policy.ceiling(a) for a in range(1, 8)] == [1, 2, 4, 8, 16, 30, 30]

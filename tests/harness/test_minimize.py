@@ -6,15 +6,24 @@ from collections.abc import Callable
 
 import pytest
 
+from parity.cli import _verdict
 from parity.diff.normalize import NormalizedRequest
 from parity.lockstep import Divergence
 from parity.lockstep.driver import JUDGED
 from parity.lockstep.interleave import ARM, RELEASE, TAG_HEADER
 from parity.lockstep.session import LockstepSession
 from parity.trace import Trace
-from parity.trace.minimize import DivergenceShape, minimizable, minimize, units
+from parity.trace.minimize import (
+    NOT_REPLAYING,
+    DivergenceShape,
+    minimizable,
+    minimize,
+    replay_hint,
+    units,
+)
 from parity.trace.model import Step
 from parity.trace.replay import replay
+from tests.harness.toyapp import ToyFactory
 
 
 def _padded_trace(session: LockstepSession) -> Trace:
@@ -38,8 +47,32 @@ def test_unneeded_calls_are_left_out_and_the_rest_replays(
     assert session.stats.examples == examples, "replays are not counted as examples"
     assert [s.request.json for s in short.steps] == [{"value": 8}]
     assert short.divergence_signature() == (0, {"other": ["body.value"]})
+    assert short.replays is True and replay_hint("parity replay t", short) == "parity replay t"
     again = replay(short, toy_session(bug=True))
     assert again.diverged and again.same_divergence_as(short)
+
+
+def test_a_trace_whose_calls_do_not_reproduce_it_is_kept_and_marked(
+    toy_session: Callable[..., LockstepSession], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A divergence caused by something the trace does not record (here: the bug is in
+    the recording session only; in the outbox scenario, a rule that crashed each app's
+    relay by reaching into the app) never replays. The trace is kept whole, after one
+    replay, and says so: before, the minimizer returned it as if checked, and
+    ``parity selftest`` found "does NOT replay" only afterwards."""
+    trace = _padded_trace(toy_session(bug=True))
+    calm = toy_session(bug=False)
+    kept = minimize(trace, calm)
+    assert kept.replays is False
+    assert [s.request.json for s in kept.steps] == [s.request.json for s in trace.steps]
+    assert kept.divergence_signature() == trace.divergence_signature()
+    factory = calm.factories["ref"]
+    assert isinstance(factory, ToyFactory) and factory.created == 1, "one replay, no leave-outs"
+    assert Trace.from_dict(kept.to_dict()).replays is False
+    assert replay_hint("parity replay t", kept) == f"parity replay t  # {NOT_REPLAYING}"
+    capsys.readouterr()
+    assert _verdict(kept, replay(kept, calm)) == 0  # what `parity replay` prints
+    assert capsys.readouterr().out.splitlines()[1:] == [f"note: {NOT_REPLAYING}"]
 
 
 def test_a_trace_without_a_divergence_or_with_a_judged_step_is_kept(
