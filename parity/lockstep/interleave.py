@@ -165,6 +165,11 @@ def replay_steps(driver: LockstepDriver, steps: Iterable[Step]) -> None:
             released = _released_tag(request)
             if released in held:
                 held.pop(released).wait()
+        # Held and never released by the trace (its example ended at a divergence):
+        # let them go unrecorded, as a live example's close does (``settle``). Waiting
+        # for them parked would sit out the app's pause timeout (30 s) on every replay,
+        # and the minimizer replays such a trace many times.
+        release_all(driver, held)
         for pending in held.values():
             pending.wait()
         held.clear()

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from json import dumps
+from typing import Any
 
 import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import rule
 
 from parity.lockstep import Divergence, LockstepMachine
+from parity.lockstep.interleave import replay_steps
 from parity.lockstep.session import LockstepSession
 from parity.run.scenario import hypothesis_run
 
@@ -140,3 +143,62 @@ def test_an_example_closes_only_after_its_held_requests_finished(
     assert driver.settle(release, timeout=10)
     assert released == [True] and pending.done("other")
     session.finish(driver, "toy", final=False, error=None)
+
+
+def test_a_replayed_hold_never_released_by_its_trace_is_let_go_not_timed_out(
+    toy_session: Callable[..., LockstepSession],
+) -> None:
+    """A trace saved at a divergence can end with a request still held (its release never
+    came). Replaying it releases that request as a live example's close does, instead of
+    waiting for the app's pause timeout: the minimizer replays such traces many times."""
+    import threading
+
+    from parity.lockstep.interleave import ARM, RELEASE, TAG_HEADER, WAITING, hold, release_all
+    from parity.targets.base import Response
+
+    gates: dict[str, threading.Event] = {}
+    released_by_call: list[bool] = []
+
+    def pausing(name: str, real: Callable[..., Response]) -> Callable[..., Response]:
+        """The app's pause points, in front of a toy target: a tagged request parks until
+        its tag is released (or its 5 s timeout, which this test must never reach)."""
+        gate = gates.setdefault(name, threading.Event())
+        parked: list[str] = []
+
+        def request(method: str, path: str, headers: Any = None, json: Any = None) -> Response:
+            if path == ARM:
+                return Response(200, {}, b"{}")
+            if path == WAITING:
+                return Response(200, {}, dumps({"tags": parked}).encode())
+            if path == RELEASE:
+                gate.set()
+                return Response(200, {}, b"{}")
+            tag = (headers or {}).get(TAG_HEADER)
+            if tag:
+                parked.append(tag)
+                released_by_call.append(gate.wait(5))
+            return real(method, path, headers, json)
+
+        return request
+
+    def driver_of(session: LockstepSession) -> Any:
+        driver = session.new_driver()
+        for name, target in driver.targets.items():
+            target.request = pausing(name, target.request)  # type: ignore[method-assign]
+        return driver
+
+    session = toy_session()
+    live = driver_of(session)
+    hold(live, "POST", "/items", "c1", json={"value": 1})  # arm + the held request
+    recorded = list(live.steps)  # the example "ended" here: no release step
+    release_all(live, ["c1"])
+    session.finish(live, "toy", final=False, error=None)
+    assert [s.request.path for s in recorded] == [ARM, "/items"]
+
+    gates.clear()
+    released_by_call.clear()
+    replaying = driver_of(session)
+    replay_steps(replaying, recorded)
+    assert released_by_call == [True, True]  # let go by a release, never by the timeout
+    assert replaying.steps[1].responses["other"]["raw"]["status"] == 201
+    session.finish(replaying, "toy", final=False, error=None)
