@@ -101,6 +101,8 @@ def build_container(
     if parity:
         crash = crash or crash_seam.CrashSeam()
         backend.crash = crash
+        if isinstance(clock, ManualClock):
+            backend.app_time = clock.peek
     transport = transport or _transport(settings)
     if parity and not isinstance(transport, MemoryTransport | ControlledTransport):
         transport = ControlledTransport(transport)  # the harness steers failures

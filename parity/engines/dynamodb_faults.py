@@ -1,5 +1,5 @@
 """A fault-injecting HTTP proxy in front of a DynamoDB endpoint (``+throttle``,
-``+stale``, ``+latency``).
+``+stale``, ``+latency``, ``+ttl-lag``).
 
 Why a proxy and not a botocore event hook: the app under test builds its own clients (in
 any language); a proxy on 127.0.0.1 that the store's URL points at needs nothing from
@@ -17,7 +17,9 @@ with :class:`parity.engines.dice.Dice` from the run's seed, whether to
   ``BatchGetItem`` without ``ConsistentRead``) with the answer the same read got before
   the latest write: a replica that has not caught up. Strongly consistent reads are
   never stale;
-- **delay** a data-plane request by a seeded amount up to the configured maximum.
+- **delay** a data-plane request by a seeded amount up to the configured maximum;
+- **delete expired items** by their TTL attribute against the app's clock, some at once
+  and some late or never (:mod:`parity.engines.dynamodb_ttl`).
 
 Control-plane calls (``CreateTable``, ``DescribeTable``…) are never touched. Only plain
 ``http://`` endpoints can be proxied (emulators; not real AWS).
@@ -37,6 +39,7 @@ from urllib.parse import urlsplit
 
 from parity.engines.background import BackgroundServer
 from parity.engines.dice import Dice
+from parity.engines.dynamodb_ttl import TtlSweeper, control_target, without_clock
 
 #: requests that read or write items (everything else is left alone)
 WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
@@ -62,9 +65,11 @@ class DynamoFaults:
     throttle: float = 0.0
     stale: float = 0.0
     latency_ms: float = 0.0
+    #: share of expired items TTL deletes (the rest lag: still returned)
+    ttl_lag: float = 0.0
 
     def any(self) -> bool:
-        return bool(self.throttle or self.stale or self.latency_ms)
+        return bool(self.throttle or self.stale or self.latency_ms or self.ttl_lag)
 
 
 @dataclass
@@ -92,6 +97,18 @@ class FaultProxy:
         self._seen: dict[str, tuple[int, Reply]] = {}
         self._local = threading.local()
         self._served: BackgroundServer | None = None
+        #: ``+ttl-lag``'s deletions (its rolls use this proxy's dice, so they start over
+        #: with each example like every other decision)
+        self.ttl = (
+            TtlSweeper(
+                faults.ttl_lag,
+                lambda stream: self.dice.roll(stream),
+                self._upstream,
+                self.injected,
+            )
+            if faults.ttl_lag
+            else None
+        )
 
     @property
     def url(self) -> str:
@@ -136,19 +153,37 @@ class FaultProxy:
             self.dice = Dice(self.dice.seed)
             self._run = 0
             self._seen.clear()
+        if self.ttl is not None:
+            self.ttl.new_example()
 
     def stop(self) -> None:
         if self._served is not None:
             self._served.stop()
             self._served = None
+            if self.ttl is not None:
+                self.ttl.stopped()
 
     # --- deciding -------------------------------------------------------------------------
 
     def handle(self, path: str, headers: list[tuple[str, str]], body: bytes) -> Reply:
         target = next((v for k, v in headers if k.lower() == "x-amz-target"), "")
         operation = target.rpartition(".")[2]
-        if operation not in READS and operation not in WRITES:
-            return self._forward(path, headers, body)
+        data = operation in READS or operation in WRITES
+        now = self.ttl.before(headers) if self.ttl is not None and data else None
+        headers = without_clock(headers)  # the app's time is for the proxy alone
+        if not data:
+            reply = self._forward(path, headers, body)
+            if self.ttl is not None and reply.status == 200:
+                self.ttl.control(operation, _json(body))
+            return reply
+        reply = self._handle_data(operation, path, headers, body)
+        if now is not None and self.ttl is not None and reply.status == 200:
+            self.ttl.after(operation, _json(body), _json(reply.body), headers, now)
+        return reply
+
+    def _handle_data(
+        self, operation: str, path: str, headers: list[tuple[str, str]], body: bytes
+    ) -> Reply:
         if self.faults.latency_ms:
             delay = self.dice.roll("latency") * self.faults.latency_ms / 1000
             with self._lock:
@@ -198,6 +233,16 @@ class FaultProxy:
 
     # --- forwarding -----------------------------------------------------------------------
 
+    def _upstream(
+        self, operation: str, request: dict[str, Any], headers: list[tuple[str, str]]
+    ) -> tuple[int, dict[str, Any]]:
+        """The proxy's own request upstream (the TTL sweeper's describes and deletes), with
+        the app's request's credentials: emulators do not check the signature."""
+        own = [(k, v) for k, v in headers if k.lower() != "x-amz-target"]
+        own.append(("X-Amz-Target", control_target(operation)))
+        reply = self._forward("/", own, json.dumps(request).encode())
+        return reply.status, _json(reply.body)
+
     def _connection(self) -> http.client.HTTPConnection:
         conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
         if conn is None:
@@ -224,6 +269,14 @@ class FaultProxy:
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
+
+
+def _json(body: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(body or b"{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def read_key(operation: str, body: bytes) -> str | None:

@@ -88,6 +88,7 @@ class Plan:
     throttle: float = 0.0
     stale: float = 0.0
     latency_ms: float = 0.0
+    ttl_lag: float = 0.0
     serialization_failures: float = 0.0
     postgres: dict[str, str] = field(default_factory=dict)
     mysql: dict[str, str] = field(default_factory=dict)
@@ -142,6 +143,15 @@ MODIFIERS: dict[str, Modifier] = {
             "25ms",
             _millis,
             _set("latency_ms"),
+        ),
+        Modifier(
+            "ttl-lag",
+            "delete a share of expired items by the app's clock, at once or late; the "
+            "rest lag (still returned)",
+            ("dynamodb",),
+            "0.5",
+            _rate,
+            _set("ttl_lag"),
         ),
         Modifier(
             "serialization-failures",
@@ -314,7 +324,7 @@ class ModifiedEngine(Engine):
             postgres_faults.install(
                 _require(self.name, url), plan.serialization_failures, self.seed
             )
-        if plan.throttle or plan.stale or plan.latency_ms:
+        if plan.throttle or plan.stale or plan.latency_ms or plan.ttl_lag:
             from parity.engines.dynamodb_faults import DynamoFaults, FaultProxy
 
             if not url or not url.startswith("http://"):
@@ -323,7 +333,7 @@ class ModifiedEngine(Engine):
                     f"{self.base.name} has no http:// endpoint to put the fault proxy in "
                     "front of (use dynamodb@moto-server or another emulator)",
                 )
-            faults = DynamoFaults(plan.throttle, plan.stale, plan.latency_ms)
+            faults = DynamoFaults(plan.throttle, plan.stale, plan.latency_ms, plan.ttl_lag)
             self.proxy = FaultProxy(url, faults, self.seed)
             self.proxy.start()
 

@@ -54,6 +54,12 @@ class ManualClock:
             self._creep_us += next(iter(self._steps), 0)
             return self._current()
 
+    def peek(self) -> datetime:
+        """The latest reading, without creeping: what a store told "the app's time" sees
+        (the DynamoDB fault proxy's TTL sweeper), so telling it never moves the clock."""
+        with self._lock:
+            return self._current()
+
     def _current(self) -> datetime:
         room = _SECOND_US - 1 - self._position.microsecond  # up to .999999 of its second
         return self._position + timedelta(microseconds=min(self._creep_us, room))

@@ -13,6 +13,7 @@ Reads are not part of the commit: the conditions make stale reads harmless.
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -234,6 +235,10 @@ class Backend(abc.ABC):
     name: str = "backend"
     #: handed to every unit of work; the composition root sets it in parity mode
     crash: CrashPoints = NO_CRASH
+    #: parity mode: the manual clock's latest reading, without moving it. A store whose
+    #: behaviour depends on time (DynamoDB TTL) cannot see the app's manual clock; a
+    #: backend may tell it (the DynamoDB backend sends it as ``X-Parity-Now``)
+    app_time: Callable[[], datetime] | None = None
 
     @abc.abstractmethod
     def unit_of_work(self) -> UnitOfWork: ...

@@ -14,7 +14,7 @@ from reference_app.backends.dynamodb import DynamoDbBackend
 from reference_app.backends.dynamodb.retry import RetryPolicy
 from reference_app.backends.dynamodb.session import client_kwargs
 from reference_app.backends.dynamodb.tables import TTL_ATTRIBUTE
-from reference_app.domain.model import DeliveryStatus, TransactionType
+from reference_app.domain.model import DeliveryStatus, IdempotencyState, TransactionType
 from reference_app.service_layer.unit_of_work import (
     BackendUnavailable,
     ClaimIdempotency,
@@ -102,6 +102,37 @@ def test_idempotency_claim_takeover_release_and_ttl_attribute(
     assert int(raw["Item"][TTL_ATTRIBUTE]["N"]) == int(first.expires_at.timestamp())
     ttl = backend.client.describe_time_to_live(TableName=backend.table)
     assert ttl["TimeToLiveDescription"]["AttributeName"] == TTL_ATTRIBUTE
+
+
+def test_a_takeover_wins_over_a_record_ttl_deleted_but_a_completion_does_not(
+    backend: DynamoDbBackend,
+) -> None:
+    """TTL may delete an expired record between the read that saw it and the takeover
+    (``+ttl-lag`` does): the takeover must win as if it had been absent, or the app
+    would look again and read the clock once more than the memory backend. Completing
+    a claim still needs it: our own record is a day from expiring."""
+    first = record(token="tok-1")
+    keys = backend.store.keys.idempotency(first.scope)
+    commit(backend, ClaimIdempotency(first, None))
+    backend.client.delete_item(TableName=backend.table, Key=keys)  # what TTL does
+    takeover = replace(first, token="tok-2")
+    commit(backend, ClaimIdempotency(takeover, "tok-1"))
+    with backend.unit_of_work() as uow:
+        assert uow.get_idempotency(first.scope) == takeover
+    rival = ClaimIdempotency(replace(first, token="tok-3"), "tok-1")
+    assert conflict_of(backend, rival).change is rival  # someone else's: still lost
+    backend.client.delete_item(TableName=backend.table, Key=keys)
+    done = ClaimIdempotency(replace(takeover, state=IdempotencyState.COMPLETED), "tok-2")
+    assert conflict_of(backend, done).change is done
+
+
+def test_the_ttl_attribute_is_never_before_the_records_expiry(backend: DynamoDbBackend) -> None:
+    """Rounded down, TTL could delete a record up to a second before the app's expiry."""
+    late = replace(record(), expires_at=at(86_400.25))
+    commit(backend, ClaimIdempotency(late, None))
+    keys = backend.store.keys.idempotency(late.scope)
+    raw = backend.client.get_item(TableName=backend.table, Key=keys, ConsistentRead=True)
+    assert int(raw["Item"][TTL_ATTRIBUTE]["N"]) == int(late.expires_at.timestamp()) + 1
 
 
 def test_delivery_updates_are_conditional_and_pending_follows_status(

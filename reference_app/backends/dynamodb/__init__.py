@@ -11,6 +11,7 @@ from typing import Any
 import botocore
 from botocore.exceptions import BotoCoreError, ClientError
 
+from reference_app.backends.dynamodb import app_clock
 from reference_app.backends.dynamodb.cleanup import drop_namespace
 from reference_app.backends.dynamodb.codec import Keys
 from reference_app.backends.dynamodb.retry import RetryPolicy
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 
 class DynamoDbBackend(Backend):
     name = "dynamodb"
+    #: what :meth:`unit_of_work` makes (a test plants a faulty one by subclassing)
+    unit_of_work_class: type[DynamoDbUnitOfWork] = DynamoDbUnitOfWork
 
     def __init__(
         self,
@@ -39,6 +42,7 @@ class DynamoDbBackend(Backend):
         self.namespace = settings.namespace
         # No close(): a client passed in is the caller's, the shared one outlives any app.
         self.client = client if client is not None else shared_client("dynamodb", settings)
+        app_clock.install(self.client)
         self.table = table_name(settings.table_prefix)
         self.store = Store(
             client=self.client,
@@ -64,8 +68,9 @@ class DynamoDbBackend(Backend):
         self._provisioned = True
 
     def unit_of_work(self) -> DynamoDbUnitOfWork:
-        uow = DynamoDbUnitOfWork(self.store)
+        uow = self.unit_of_work_class(self.store)
         uow.crash = self.crash
+        app_clock.use(self.app_time)
         return uow
 
     def reopen(self) -> DynamoDbBackend:

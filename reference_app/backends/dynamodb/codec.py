@@ -9,6 +9,7 @@ text so nested values round-trip losslessly (no Decimal/float drift).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -261,10 +262,21 @@ def entity_from_item(item: Item) -> Entity:
     raise ValueError(f"not an entity item: kind={kind!r}")
 
 
+def ttl_seconds(expires_at: datetime) -> int:
+    """``expires_at`` as DynamoDB TTL's epoch seconds, rounded *up*.
+
+    TTL may delete an item as soon as its TTL attribute is before the service's clock.
+    Rounded down (``int()``), a record expiring at ``…:05.5`` would be deletable from
+    ``…:05.000001`` on, while the app still replays from it: a retry within the TTL
+    would run the purchase twice (``+ttl-lag`` deletes that early; moto never deletes).
+    """
+    return math.ceil(expires_at.timestamp())
+
+
 def idempotency_item(keys: Keys, record: IdempotencyRecord) -> Item:
-    """The record plus ``ttl`` (epoch seconds of ``expires_at``) for DynamoDB TTL, which
-    deletes expired records lazily (within days on AWS, never on moto): the service, not
-    TTL, decides expiry."""
+    """The record plus ``ttl`` (epoch seconds of ``expires_at``, rounded up) for DynamoDB
+    TTL, which deletes expired records lazily (within days on AWS, never on moto): the
+    service, not TTL, decides expiry."""
     fields = {
         "kind": "idempotency",
         "scope": record.scope,
@@ -277,7 +289,7 @@ def idempotency_item(keys: Keys, record: IdempotencyRecord) -> Item:
         "status_code": record.status_code,
         "response_body": record.response_body,
         "response_headers": json.dumps(record.response_headers),
-        "ttl": int(record.expires_at.timestamp()),
+        "ttl": ttl_seconds(record.expires_at),
     }
     return {**keys.idempotency(record.scope), **to_attrs(fields)}
 

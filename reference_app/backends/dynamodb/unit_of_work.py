@@ -44,6 +44,7 @@ from reference_app.domain.model import (
     DeliveryStatus,
     Entity,
     IdempotencyRecord,
+    IdempotencyState,
     OutboxEvent,
     Transaction,
     TransactionType,
@@ -66,6 +67,13 @@ E = TypeVar("E")
 
 BATCH_GET_MAX = 100
 _NOT_EXISTS = "attribute_not_exists(pk)"
+#: a takeover of an expired or abandoned idempotency record, named by its token. Absent
+#: counts as ours: TTL may delete the expired record between our read and this write
+#: (DynamoDB does whenever it likes; ``+ttl-lag`` too), and failing on it would cost a
+#: second look and a second clock reading the memory backend never takes. Only a record
+#: someone else claimed since (another token) means we lost. Completing or releasing our
+#: own claim still needs our token: it is 24 hours from expiring.
+_ABSENT_OR_TOKEN = f"{_NOT_EXISTS} OR #token = :token"
 
 
 @dataclass(frozen=True)
@@ -213,9 +221,10 @@ class DynamoDbUnitOfWork(UnitOfWork):
             if change.replaces_token is None:
                 op = put(idempotency_item(keys, record), _NOT_EXISTS)
             else:
+                takeover = record.state == IdempotencyState.IN_FLIGHT
                 op = put(
                     idempotency_item(keys, record),
-                    "#token = :token",
+                    _ABSENT_OR_TOKEN if takeover else "#token = :token",
                     ExpressionAttributeNames={"#token": "token"},
                     ExpressionAttributeValues={":token": {"S": change.replaces_token}},
                 )
