@@ -30,14 +30,24 @@ def run(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A fresh project holding only the foreign app, bound by `parity init`."""
-    shutil.copy(NOTES_APP, tmp_path / "notes_app.py")
-    made = run("init", "--app", "notes_app:create_app", "--resource", "/notes", cwd=tmp_path)
+@pytest.fixture(scope="module")
+def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The foreign app bound by `parity init`, once per module: every run of ``init``
+    writes the same files, and each is a ~1.5 s CPU subprocess."""
+    made_in = tmp_path_factory.mktemp("initialised")
+    shutil.copy(NOTES_APP, made_in / "notes_app.py")
+    made = run("init", "--app", "notes_app:create_app", "--resource", "/notes", cwd=made_in)
     assert made.returncode == 0, made.stderr
-    assert (tmp_path / "parity_binding.py").exists()
-    assert (tmp_path / "parity_scenarios" / "notes.py").exists()
+    assert (made_in / "parity_binding.py").exists()
+    assert (made_in / "parity_scenarios" / "notes.py").exists()
+    return made_in
+
+
+@pytest.fixture
+def project(initialised: Path, tmp_path: Path) -> Path:
+    """A fresh project holding only the foreign app, bound by `parity init` (a copy of
+    the module's one: tests change the app and the config, never the shared original)."""
+    shutil.copytree(initialised, tmp_path, dirs_exist_ok=True)
     return tmp_path
 
 
@@ -156,8 +166,8 @@ def test_engines_isolate_examples_for_apps_that_do_not(tmp_path: Path) -> None:
         engine.stop()
 
 
-def test_third_party_engines_register_through_config(tmp_path: Path) -> None:
-    (tmp_path / "my_engines.py").write_text(
+def test_third_party_engines_register_through_config(project: Path) -> None:
+    (project / "my_engines.py").write_text(
         "from parity import Engine, EngineInfo, Store\n"
         "class Flat(Engine):\n"
         "    name = 'flat'\n"
@@ -172,13 +182,11 @@ def test_third_party_engines_register_through_config(tmp_path: Path) -> None:
         "    def info(self):\n"
         "        return EngineInfo(self.name, self.kind, '1.0')\n"
     )
-    shutil.copy(NOTES_APP, tmp_path / "notes_app.py")
-    assert run("init", "--app", "notes_app:create_app", "--resource", "/notes", cwd=tmp_path)
-    with (tmp_path / "pyproject.toml").open("a") as out:
+    with (project / "pyproject.toml").open("a") as out:
         out.write('\n[tool.parity.engines]\nflat = "my_engines:Flat"\n')
-    listed = run("backends", cwd=tmp_path)
+    listed = run("backends", cwd=project)
     assert "flat" in listed.stdout and "available" in listed.stdout
-    result = run("run", "--backends", "sqlite,flat", "--examples", "5", cwd=tmp_path)
+    result = run("run", "--backends", "sqlite,flat", "--examples", "5", cwd=project)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "flat" not in ENGINES  # registered in the child process only
 
