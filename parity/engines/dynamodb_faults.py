@@ -116,6 +116,10 @@ class FaultProxy:
         port = self._served.port
         return f"http://127.0.0.1:{port}"
 
+    def route(self, url: str) -> str:
+        """Where a store whose endpoint is ``url`` (the upstream) should point: here."""
+        return self.url
+
     def start(self) -> None:
         proxy = self
 

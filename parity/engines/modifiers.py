@@ -155,8 +155,9 @@ MODIFIERS: dict[str, Modifier] = {
         ),
         Modifier(
             "serialization-failures",
-            "abort a share of write statements with SQLSTATE 40001",
-            ("postgres",),
+            "abort a share of write transactions with SQLSTATE 40001 (MySQL: as a deadlock "
+            "victim, error 1213)",
+            ("postgres", "mysql"),
             "0.1",
             _rate,
             _set("serialization_failures"),
@@ -318,7 +319,14 @@ class ModifiedEngine(Engine):
             hostile.set_postgres(_require(self.name, url), plan.postgres)
         if plan.mysql:
             hostile.set_mysql(_require(self.name, url), plan.mysql)
-        if plan.serialization_failures:
+        if plan.serialization_failures and self.base.kind == "mysql":
+            from parity.engines import mysql_faults
+
+            server = _require(self.name, url)
+            mysql_faults.install(server)
+            self.proxy = mysql_faults.DeadlockProxy(server, plan.serialization_failures, self.seed)
+            self.proxy.start()
+        elif plan.serialization_failures:
             from parity.engines import postgres_faults
 
             postgres_faults.install(
@@ -360,8 +368,8 @@ class ModifiedEngine(Engine):
 
     def _wrap(self, store: Store) -> Store:
         changes: dict[str, Any] = {"engine": self.name, "seed": self.seed}
-        if self.proxy is not None:
-            changes["url"] = self.proxy.url
+        if self.proxy is not None and store.url:
+            changes["url"] = self.proxy.route(store.url)
             changes["options"] = {**store.options, "upstream_url": store.url}
         if self.plan.sqlite_journal and store.option("path"):
             from parity.engines.hostile import set_sqlite_journal

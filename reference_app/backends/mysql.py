@@ -31,8 +31,10 @@ string formatting of ours.
   failed condition (``SELECT`` in the same transaction) could read an older snapshot
   than the write that beat it, and next-key locks turn unrelated inserts into deadlocks.
   Connections are ``autocommit``: a pooled connection never sits in an open
-  transaction whose snapshot would make later reads stale. Deadlocks and lock-wait
-  timeouts surface as :class:`CommitConflict`, retried like any lost race.
+  transaction whose snapshot would make later reads stale. A deadlock (1213, SQLSTATE
+  ``40001``: InnoDB rolled the transaction back) is run again by the unit of work, as
+  PostgreSQL's serialization failures are; lock-wait timeouts surface as
+  :class:`CommitConflict`, retried like any lost race.
 - *Precision*: timestamps are ``DATETIME(6)`` holding UTC (microseconds, like every other
   backend; ``DATETIME`` alone rounds to seconds), and the session ``time_zone`` is
   ``+00:00`` so nothing is ever converted.
@@ -79,6 +81,7 @@ import pymysql
 from pymysql.constants import CLIENT
 
 from reference_app.backends.sql import Database, Executor, SqlBackend
+from reference_app.backends.sql.database import TransactionAborted
 from reference_app.backends.sql.dialect import (
     MARIADB_COLLATION,
     MYSQL_COLLATION,
@@ -107,7 +110,7 @@ ER_LOCK_WAIT_TIMEOUT = 1205
 ER_LOCK_DEADLOCK = 1213
 ER_CHECKREAD = 1020  # MariaDB >= 10.6 "Record has changed since last read"
 ER_BAD_DB_ERROR = 1049
-_CONFLICTS = {ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK, ER_CHECKREAD}
+_CONFLICTS = {ER_LOCK_WAIT_TIMEOUT, ER_CHECKREAD}
 _SCHEMES = {"mysql", "mariadb"}
 
 
@@ -378,6 +381,12 @@ class MysqlDatabase(Database):
                     raise
                 conn.commit()
         except pymysql.err.OperationalError as exc:
+            if _errno(exc) == ER_LOCK_DEADLOCK:
+                # InnoDB rolled the whole transaction back (SQLSTATE 40001): the unit of
+                # work runs the same statements again, as PostgreSQL's 40001 is. Until
+                # ``mysql@local+serialization-failures`` showed it, a deadlock was a
+                # conflict: a card request answered 409 where the reference said 201.
+                raise TransactionAborted(_first_line(exc)) from exc
             if _errno(exc) in _CONFLICTS:
                 raise CommitConflict(None, f"transaction aborted: {_first_line(exc)}") from exc
             raise BackendUnavailable(f"mysql: {_first_line(exc)}") from exc
