@@ -120,6 +120,20 @@ def _jwks_client(url: str) -> jwt.PyJWKClient:
         return _jwks_clients[url]
 
 
+_pool_clients: dict[tuple[str, str | None], Any] = {}
+
+
+def _shared_client(region: str, endpoint_url: str | None) -> Any:
+    """One Cognito client per endpoint for the whole process (boto3 clients are
+    thread-safe): a parity-mode app builds a new verifier per example, and a new client
+    loads botocore's service model again (~0.2 s CPU, most of an example's set-up)."""
+    with _provision_lock:
+        key = (region, endpoint_url)
+        if key not in _pool_clients:
+            _pool_clients[key] = cognito_client(region, endpoint_url)
+        return _pool_clients[key]
+
+
 class CognitoTokens:
     """The token port on a Cognito user pool: sign-up makes the pool user, Cognito
     issues the token, and :meth:`verify` checks it the way AWS documents."""
@@ -138,7 +152,7 @@ class CognitoTokens:
         self._prefix = f"{namespace}:" if namespace else ""
         self._admin_token = admin_token
         self._expiry_clock = expiry_clock
-        self._client = client or cognito_client(pool.region, pool.endpoint_url)
+        self._client = client or _shared_client(pool.region, pool.endpoint_url)
         self._jwks = _jwks_client(pool.jwks_url)
 
     def issue(self, user_id: str, now: datetime, role: Role = Role.USER) -> str:
