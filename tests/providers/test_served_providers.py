@@ -101,6 +101,7 @@ def test_a_bad_ssm_value_is_one_line_and_exit_2(moto_url: str) -> None:
 
 def test_an_unreachable_cognito_endpoint_is_one_line_and_exit_2() -> None:
     env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    env["AWS_MAX_ATTEMPTS"] = "1"  # the message, not botocore's ~10 s of retry back-off
     nowhere = f"http://127.0.0.1:{free_port()}"
     done = subprocess.run(
         [sys.executable, "-m", "reference_app", "--auth", "cognito", "--endpoint-url", nowhere],
