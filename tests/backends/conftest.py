@@ -1,10 +1,12 @@
 """Fixtures for the unit-of-work contract suite: one suite, every engine.
 
 To run the suite on another engine, append its registry name to ``CONTRACT_ENGINES``
-(e.g. ``"dynamodb@moto"``, ``"dynamodb@moto-server"``): each engine is started once per
-session, and every test gets a fresh namespace on it. An engine that cannot run here is
-skipped with its probe's reason, unless ``PARITY_REQUIRE_ENGINES=1`` (CI) turns that
-into a failure: a missing engine must never pass silently there.
+(e.g. ``"dynamodb@moto"``, ``"dynamodb@moto-server"``): each engine comes from the
+session's pool (:mod:`tests.engine_pool`), started once and shared with the API suite (a
+second PostgreSQL cluster, MariaDB, moto server and Firestore JVM cost ~25 s of a loaded
+run), and every test gets a fresh namespace on it. An engine that cannot run here
+is skipped with its reason, unless ``PARITY_REQUIRE_ENGINES=1`` (CI) turns that into a
+failure: a missing engine must never pass silently there.
 """
 
 from __future__ import annotations
@@ -15,11 +17,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from parity.engines.base import Engine, EngineUnavailable
-from parity.engines.registry import create_engine
+from parity.engines.base import Engine
 from reference_app.backends.registry import create_backend
 from reference_app.service_layer.unit_of_work import Backend
-from tests.engine_pool import settings_for
+from tests.engine_pool import engine_or_skip, settings_for
 
 CONTRACT_ENGINES: list[str] = [
     "memory",
@@ -34,32 +35,15 @@ CONTRACT_ENGINES: list[str] = [
 BackendFactory = Callable[..., Backend]
 
 
-def _unavailable(name: str, reason: str) -> None:
-    message = f"engine {name} unavailable: {reason}"
-    if os.environ.get("PARITY_REQUIRE_ENGINES") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="session", params=CONTRACT_ENGINES)
-def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+def engine(request: pytest.FixtureRequest) -> Engine:
     """A started engine, shared by every test of the session that runs on it."""
-    name: str = request.param
     try:
-        started = create_engine(name)
-    except EngineUnavailable as exc:
-        _unavailable(name, exc.reason)
-    reason = started.probe()
-    if reason is not None:
-        _unavailable(name, reason)
-    try:
-        started.start()
-    except EngineUnavailable as exc:
-        _unavailable(name, exc.reason)
-    try:
-        yield started
-    finally:
-        started.stop()
+        return engine_or_skip(request.param)
+    except pytest.skip.Exception as skipped:
+        if os.environ.get("PARITY_REQUIRE_ENGINES") == "1":
+            pytest.fail(str(skipped))
+        raise
 
 
 @pytest.fixture
