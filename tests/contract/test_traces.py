@@ -182,11 +182,18 @@ class _Collect:
 def test_stateful_chain_is_shrunk_to_a_trace(
     config: ParityConfig, backends: Backends, tmp_path: Path, fault: str, seed: int
 ) -> None:
-    runner = make_runner(config, backends, seed=seed, examples=6, fault=fault)
-    try:
+    # Which chains reach the faulty operation is generation luck: a full suite run under
+    # load (CI) missed GET /v1/users/{id} at the first seed, so two more are tried; the
+    # assertions below are about what happens once a chain reaches it.
+    for attempt in range(3):
+        runner = make_runner(config, backends, seed=seed + attempt, examples=6, fault=fault)
         result = runner.run_stateful(4, 8)
-        assert result.errors == []
         failures = {f.check: f for f in result.failed("sqlite")}
+        if "response_schema_conformance" in failures or attempt == 2:
+            break
+        runner.close()
+    try:
+        assert result.errors == []
         assert {"divergence", "response_schema_conformance"} <= set(failures)
         assert "ensure_resource_availability" not in failures
         trace = _check_trace(runner, failures["response_schema_conformance"], tmp_path)
