@@ -36,7 +36,13 @@ from parity.contract.checks import CheckFailure, run_checks
 from parity.contract.differential import Execution, Fanout
 from parity.contract.schema import Contract, ContractConfigError, operation_id
 from parity.contract.seeding import moved, seeded_ids, seeded_parameters, with_seeded_ids
-from parity.contract.traces import SetupRecorder, failure_trace, record_case
+from parity.contract.traces import (
+    SetupRecorder,
+    failure_trace,
+    record_case,
+    shorten_chain,
+    with_failure_of,
+)
 from parity.diff.options import DiffOptions
 from parity.targets.base import Target
 from parity.targets.factory import TargetFactory
@@ -599,10 +605,28 @@ class ContractRunner:
                 result.errors.append(f"stateful: {type(exc).__name__}: {str(exc)[:300]}")
         for finding in seen.values():
             result.add(finding)  # no-op for every kind the final run recorded
+        self._shorten(result.findings)
         result.examples = min(chains, max(1, scenarios))
         result.backend_seconds = totals
         result.seconds = time.perf_counter() - started
         return result
+
+    def _shorten(self, findings: list[Finding]) -> None:
+        """Leave out the chain calls each finding's trace does not need (see
+        :func:`shorten_chain`); findings of one chain on one backend (a divergence and
+        the schema check it broke) are shortened once."""
+        done: dict[tuple[str, ...], Trace] = {}
+        for finding in findings:
+            if finding.trace is None:
+                continue
+            key = (finding.backend, *(s.request.line() for s in finding.trace.steps))
+            if key in done:
+                shorter = done[key]
+                if shorter.steps is not finding.trace.steps:
+                    finding.trace = with_failure_of(shorter, finding.trace)
+                continue
+            prefix = f"{self.namespace_prefix}_short{next(self._ns)}"
+            finding.trace = done[key] = shorten_chain(finding.trace, self.factories, prefix)
 
     def seeded_operations(self, fanout: Fanout) -> list[Any]:
         """The operations every path parameter of which the seeding has values for in

@@ -22,12 +22,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from parity.contract.differential import Execution, Fanout
 from parity.diff.compare import Difference, compare
 from parity.diff.normalize import NormalizedRequest, Normalizer
+from parity.lockstep.session import LockstepSession
 from parity.targets.base import Response
+from parity.targets.factory import TargetFactory
+from parity.trace.minimize import minimize
 from parity.trace.model import Step, Trace
 
 #: request headers that are transport detail (or per-case noise), never part of a step
@@ -185,3 +189,46 @@ def same_failure(original: Trace, replayed: Trace) -> bool:
         return False
     answer = replayed.steps[index].responses.get(backend) or {}
     return not compare(contract.get("response"), answer.get("normalized"))
+
+
+def shorten_chain(
+    trace: Trace, factories: Mapping[str, TargetFactory], namespace_prefix: str
+) -> Trace:
+    """``trace`` (a stateful chain's failure) with the calls it does not need left out,
+    as a lockstep divergence is: each call before the failing one is left out in turn
+    and the rest replayed on fresh namespaces (:func:`parity.trace.minimize.minimize`).
+
+    Why: Hypothesis shrinks a chain by its rules' choices within a few examples' budget;
+    what it leaves often still has listings and lookups that play no part (a chain of
+    five card reads ending in the faulty user lookup). Only a failure a replay can see
+    is shortened: a difference from the reference. A check that fails on a backend
+    agreeing with the reference (recorded as ``check:<name>``) is not something a replay
+    compares, so such a trace is kept as it is, as is one whose shortening did not
+    reproduce."""
+    step = trace.divergent_step
+    backend = str((trace.contract or {}).get("backend", ""))
+    if step is None or any(d.path.startswith("check:") for d in step.differences.get(backend, [])):
+        return trace
+    session = LockstepSession(
+        factories, trace.reference, namespace_prefix=namespace_prefix, seed=trace.replay_seed
+    )
+    try:
+        shorter = minimize(trace, session)
+    finally:
+        session.close()
+    if shorter is trace or shorter.divergent_step is None or shorter.replays is not True:
+        return trace
+    return with_failure_of(shorter, trace)
+
+
+def with_failure_of(shorter: Trace, original: Trace) -> Trace:
+    """``shorter``'s calls and answers with ``original``'s failure (its check, backend,
+    message), pointed at ``shorter``'s failing step."""
+    contract = dict(original.contract or {})
+    last = shorter.divergent_step
+    assert last is not None
+    contract["step"] = last.index
+    contract["response"] = (last.responses.get(str(contract.get("backend"))) or {}).get(
+        "normalized"
+    )
+    return replace(shorter, contract=contract)

@@ -1,7 +1,8 @@
 """Contract failures become shrunk traces, like lockstep divergences: a planted fault is
-shrunk by Hypothesis to one call after the auth set-up, saved under ``failures/``, and a
-replay of the saved trace (through a lockstep session on the same backends) shows the
-same failure on the faulty backend and none on the healthy one."""
+shrunk by Hypothesis to one call after the auth set-up (a stateful chain, further, to the
+calls a replay needs, set-up included), saved under ``failures/``, and a replay of the
+saved trace (through a lockstep session on the same backends) shows the same failure on
+the faulty backend and none on the healthy one."""
 
 from __future__ import annotations
 
@@ -46,13 +47,18 @@ def _replay(runner: ContractRunner, trace: Trace) -> Any:
         session.executor.shutdown(wait=False)
 
 
-def _check_trace(runner: ContractRunner, finding: Finding, tmp_path: Path) -> Trace:
+def _check_trace(
+    runner: ContractRunner, finding: Finding, tmp_path: Path, chain: bool = False
+) -> Trace:
     assert finding.trace is not None, finding
     path = save_failure(finding.trace, tmp_path)
     assert path.parent == tmp_path / "failures"
     trace = load_trace(path)
-    setup = _setup_steps(runner)
-    assert 1 <= len(trace.steps) - setup <= 3
+    if chain:  # replayed without every call it does not need, the set-up's too
+        assert len(trace.steps) <= 3 and trace.replays is True, trace.steps
+        assert trace.contract is not None and trace.contract["step"] == len(trace.steps) - 1
+    else:  # the set-up, then Hypothesis's shrunk case
+        assert 1 <= len(trace.steps) - _setup_steps(runner) <= 3
     assert trace.contract is not None and trace.contract["backend"] == finding.backend
     text = json.dumps(trace.to_dict())
     assert "[Filtered]" not in text
@@ -196,7 +202,9 @@ def test_stateful_chain_is_shrunk_to_a_trace(
         assert result.errors == []
         assert {"divergence", "response_schema_conformance"} <= set(failures)
         assert "ensure_resource_availability" not in failures
-        trace = _check_trace(runner, failures["response_schema_conformance"], tmp_path)
+        trace = _check_trace(runner, failures["response_schema_conformance"], tmp_path, chain=True)
+        assert trace.contract is not None
+        assert trace.contract["check"] == "response_schema_conformance"
         assert trace.scenario == "contract/stateful (links)"
         assert trace.steps[-1].request.line().startswith("GET /v1/users/")
     finally:
