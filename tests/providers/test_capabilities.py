@@ -47,13 +47,18 @@ def stock_moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 def test_stock_moto_server_loses_updates_in_a_transaction_race(
     stock_moto: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(capabilities, "ROUNDS", 3)  # stops at the first loss
+    # it stops at the first anomaly; a round shows one about 3 times in 5 (0.4**12 < 2e-5)
+    monkeypatch.setattr(capabilities, "ROUNDS", 12)
     engine = create_engine("dynamodb@url")
     engine.start()
     row = probe_capabilities(engine)
     race = row["isolated_transactions"]
     assert race["status"] == "unsupported", race
-    assert "committed updates lost" in race["evidence"]
+    assert "not isolated" in race["evidence"]
+    assert (
+        "committed updates lost" in race["evidence"]
+        or "cancelled updates applied" in (race["evidence"])
+    )
     assert engine.unsupported["isolated_transactions"] == race["evidence"]
     assert row["transactions"]["status"] == "ok"  # it does implement them
 
