@@ -206,6 +206,54 @@ def test_a_killed_process_temp_dir_is_removed_by_its_watchdog(private_tmp: Path)
             proc.wait(timeout=30)
 
 
+_SPAWNER = """
+import subprocess, sys, tempfile, time
+from parity.reaper import watch
+
+watch()
+time.sleep(1.2)  # the watchdog has made passes before the child exists
+held = tempfile.mkdtemp(prefix="parity-undeclared-")  # not declared with own()
+child = subprocess.Popen(
+    [sys.executable, "-c", "import time; time.sleep(300)"],  # holds it as its working dir
+    cwd=held, start_new_session=True,
+)
+print(held, child.pid, flush=True)
+time.sleep(300)
+"""
+
+
+def test_a_killed_process_childs_undeclared_temp_dir_goes_with_the_child(
+    private_tmp: Path,
+) -> None:
+    """The fallback for a dir nobody declared: the watchdog finds it among a
+    descendant's open files and working dir (looked at once per descendant, not on
+    every pass: a JVM's thousands of open files cost most of a core), kills the child
+    and removes the dir when the watched process is killed."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SPAWNER],
+        cwd=ROOT,
+        env=_env(private_tmp),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        held, pid = proc.stdout.readline().split()
+        time.sleep(1.5)  # a few passes with the child
+        assert alive(int(pid))
+        proc.kill()
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 15
+        while (Path(held).exists() or alive(int(pid))) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not alive(int(pid)), "the killed process's child is still running"
+        assert not Path(held).exists(), "the dir its child held is still there"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+
+
 def test_a_helper_program_cut_short_takes_its_children_with_it(tmp_path: Path) -> None:
     """``initdb`` behind ``runuser`` (or the server ``mariadb-install-db`` bootstraps)
     interrupted: the whole program goes, not only the process started, so nothing
