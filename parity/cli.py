@@ -65,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--scenarios", help="comma-separated scenario names (default: all)")
     run.add_argument("--examples", type=_positive, help="Hypothesis examples per scenario")
     run.add_argument("--steps", type=_positive, help="stateful steps per example")
+    run.add_argument(
+        "--shrink-examples",
+        type=_positive,
+        help="examples Hypothesis may spend shrinking a divergence before Parity's "
+        "minimizer finishes it (default: until Hypothesis is done)",
+    )
     run.add_argument("--seed", type=_seed, help="seed (default: random, printed)")
     run.add_argument("--report-dir", type=Path, help="where reports go (default: reports)")
     run.add_argument(
@@ -249,7 +255,7 @@ def apply_profile(args: argparse.Namespace, config: ParityConfig) -> None:
             args.backends = ",".join(profile.backends)
         if args.scenarios is None and profile.scenarios is not None:
             args.scenarios = ",".join(profile.scenarios)
-        for key in ("suite", "examples", "steps"):
+        for key in ("suite", "examples", "steps", "shrink_examples"):
             if getattr(args, key) is None:
                 setattr(args, key, getattr(profile, key))
     if args.suite is None:
@@ -280,6 +286,7 @@ def _run(args: argparse.Namespace, config: ParityConfig) -> int:
         suite=args.suite,
         examples=args.examples,
         steps=args.steps,
+        shrink_examples=args.shrink_examples,
         seed=args.seed,
         report_dir=args.report_dir,
         transport=args.transport,

@@ -40,6 +40,7 @@ class Profile:
     scenarios: tuple[str, ...] | None = None
     examples: int | None = None
     steps: int | None = None
+    shrink_examples: int | None = None
 
     @classmethod
     def parse(cls, name: str, table: Any, where: str) -> Profile:
@@ -59,7 +60,7 @@ class Profile:
                 if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
                     raise ConfigError(f"{where}: profile {name!r}: {key} must be a list of names")
                 values[key] = tuple(names)
-        for key in ("examples", "steps"):
+        for key in ("examples", "steps", "shrink_examples"):
             if key in table:
                 number = table[key]
                 if not isinstance(number, int) or isinstance(number, bool) or number < 1:
@@ -133,6 +134,10 @@ class ParityConfig:
     contract: dict[str, Any] = field(default_factory=dict)
     examples: int = 50  # per scenario: a default run takes about two minutes
     steps: int = 30  # stateful steps per example
+    #: examples Hypothesis may spend shrinking a scenario's divergence before Parity's
+    #: replay minimizer takes the shortest it has; ``None``: until Hypothesis is done
+    #: (see parity.lockstep.session.LockstepSession.shrink_examples)
+    shrink_examples: int | None = None
     #: named sets of ``parity run`` options (``[tool.parity.profiles.ci]``): see Profile
     profiles: dict[str, Profile] = field(default_factory=dict)
     root: Path = Path(".")
@@ -204,6 +209,10 @@ def load_config(path: Path | None = None, start: Path | None = None) -> ParityCo
         if not isinstance(values["backends"], list):
             raise ConfigError(f"{path}: [tool.parity] backends must be a list of names")
         values["backends"] = tuple(values["backends"])
+    for key in ("examples", "steps", "shrink_examples"):
+        number = values.get(key, 1)
+        if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+            raise ConfigError(f"{path}: [tool.parity] {key} must be a positive integer")
     for key in ("engines", "contract", "urls"):
         if not isinstance(values.get(key, {}), dict):
             raise ConfigError(f"{path}: [tool.parity.{key}] must be a table")

@@ -39,6 +39,7 @@ def shard_spec(
         "suite": args.suite,
         "examples": args.examples or config.examples,
         "steps": args.steps,
+        "shrink_examples": args.shrink_examples,
         "seed": args.seed if args.seed is not None else random.randrange(2**31),
         "report_dir": str(args.report_dir or config.report_dir),
         "transport": args.transport,

@@ -28,6 +28,7 @@ def test_parity_shard(parity_shard: int, request: pytest.FixtureRequest) -> None
         suite=spec["suite"],
         examples=spec["examples"],
         steps=spec["steps"],
+        shrink_examples=spec["shrink_examples"],
         seed=spec["seed"],
         report_dir=report_dir,
         transport=spec["transport"],

@@ -16,6 +16,7 @@ from functools import cache
 from types import FrameType
 from typing import Any, ClassVar
 
+from hypothesis import reject
 from hypothesis.control import current_build_context
 from hypothesis.errors import InvalidArgument
 from hypothesis.stateful import INITIALIZE_RULE_MARKER, RULE_MARKER, RuleBasedStateMachine
@@ -49,6 +50,8 @@ class LockstepMachine(RuleBasedStateMachine):
                 "`parity run`, the `parity_session` pytest fixture, or Machine.bind(session)"
             )
         self._session = session
+        if session.shrink_spent() and not current_build_context().is_final:
+            reject()  # unrun: Hypothesis ends with the shortest divergence it has
         self.lockstep: LockstepDriver = session.new_driver()
         self._rules_run: Counter[str] = Counter()
         self._paths_taken: Counter[str] = Counter()

@@ -32,6 +32,7 @@ class RunContext:
     app: dict[str, Any] = field(default_factory=dict)
     backend_names: list[str] = field(default_factory=list)
     scenario_filter: list[str] | None = None
+    shrink_examples: int | None = None
 
     def emit(self, event: Event) -> None:
         self.bus.emit(event)
@@ -51,6 +52,7 @@ class RunContext:
             app=self.app,
             options=self.config.diff,
             seed=self.seed,
+            shrink_examples=self.shrink_examples,
         )
 
     def replay_command(self, trace_path: Path | str, backends: list[str]) -> str:

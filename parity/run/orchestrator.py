@@ -46,6 +46,7 @@ class RunOptions:
     suite: str = "scenarios"
     examples: int | None = None
     steps: int | None = None
+    shrink_examples: int | None = None
     seed: int | None = None
     report_dir: Path | None = None
     transport: str = "asgi"
@@ -222,6 +223,7 @@ def execute(options: RunOptions, config: ParityConfig) -> RunOutcome:
         seed=seed,
         examples=examples,
         steps=options.steps or config.steps,
+        shrink_examples=options.shrink_examples or config.shrink_examples,
         report_dir=report_dir,
         run_id=run_id,
         worker=options.worker,

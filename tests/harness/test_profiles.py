@@ -34,18 +34,15 @@ def test_flags_win_over_the_profile_and_the_profile_over_defaults(
         _write(
             tmp_path,
             '[tool.parity.profiles.deep]\nbackends = ["memory", "sqlite"]\n'
-            'suite = "all"\nexamples = 300\nsteps = 12\nscenarios = ["ledger"]\n',
+            'suite = "all"\nexamples = 300\nsteps = 12\nscenarios = ["ledger"]\n'
+            "shrink_examples = 40\n",
         )
     )
     args = build_parser().parse_args(["run", "--profile", "deep", "--examples", "7"])
     apply_profile(args, config)
-    assert (args.backends, args.suite, args.examples, args.steps, args.scenarios) == (
-        "memory,sqlite",
-        "all",
-        7,
-        12,
-        "ledger",
-    )
+    got = (args.backends, args.suite, args.examples, args.steps, args.scenarios)
+    assert got == ("memory,sqlite", "all", 7, 12, "ledger")
+    assert args.shrink_examples == 40
     plain = build_parser().parse_args(["run"])
     apply_profile(plain, config)
     assert (plain.backends, plain.suite, plain.examples) == (None, "scenarios", None)
@@ -66,6 +63,9 @@ def test_the_profile_can_come_from_the_environment(monkeypatch: pytest.MonkeyPat
         ("[tool.parity.profiles.x]\nbackends = 'memory'\n", "backends must be a list"),
         ("[tool.parity.profiles.x]\nworkers = 3\n", "unknown keys in profile 'x': workers"),
         ("[tool.parity.profiles]\nx = 1\n", "must be a table"),
+        ("[tool.parity.profiles.x]\nshrink_examples = 0\n", "shrink_examples must be a pos"),
+        ("shrink_examples = 'few'\n", r"\[tool.parity\] shrink_examples must be a positive"),
+        ("examples = -1\n", r"\[tool.parity\] examples must be a positive integer"),
     ],
 )
 def test_a_bad_profile_is_a_config_error(tmp_path: Path, body: str, message: str) -> None:
