@@ -141,7 +141,9 @@ def _run(tmp_path: Path, fault: str, scenario: str, examples: int) -> dict[str, 
     argv = [sys.executable, "-W", "ignore", "-m", "tests.scenarios.test_catch_classes", "run"]
     argv += ["--backends", f"memory,fault:{fault}", "--scenarios", scenario]
     argv += ["--examples", str(examples), "--seed", "1", "--no-regressions"]
-    argv += ["--report-dir", str(tmp_path)]
+    # shrinking in 30 examples, then the minimizer: the same lengths as unbounded (3, 2,
+    # 13, 104 calls) in 51 s instead of ~90 s for the four
+    argv += ["--report-dir", str(tmp_path), "--shrink-examples", "30"]
     try:
         done = subprocess.run(
             argv, cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT, check=False
