@@ -260,6 +260,10 @@ def apply_profile(args: argparse.Namespace, config: ParityConfig) -> None:
                 setattr(args, key, getattr(profile, key))
     if args.suite is None:
         args.suite = "scenarios"
+    caps = dict(config.scenario_max_examples)
+    if args.profile:
+        caps.update(config.profile(args.profile).scenario_max_examples or ())
+    args.scenario_max_examples = caps
 
 
 def _run(args: argparse.Namespace, config: ParityConfig) -> int:
@@ -270,10 +274,11 @@ def _run(args: argparse.Namespace, config: ParityConfig) -> int:
     backends = parse_backends(args.backends) if args.backends is not None else None
     if backends and args.suite != "ports":  # port implementations are checked by name
         check_engines(backends, config)
-    from parity.run.orchestrator import check_scenarios, suite_names
+    from parity.run.orchestrator import check_scenario_caps, check_scenarios, suite_names
     from parity.run.shard import parse_shard
 
     check_scenarios(config, suite_names(args.suite), _names(args.scenarios))
+    check_scenario_caps(config, suite_names(args.suite), args.scenario_max_examples)
     shard = parse_shard(args.shard, args.seed)
     if args.workers > 1 and args.suite == "ports":
         raise ConfigError("--suite ports runs in one process: leave out -n/--workers")
@@ -287,6 +292,7 @@ def _run(args: argparse.Namespace, config: ParityConfig) -> int:
         examples=args.examples,
         steps=args.steps,
         shrink_examples=args.shrink_examples,
+        scenario_max_examples=args.scenario_max_examples,
         seed=args.seed,
         report_dir=args.report_dir,
         transport=args.transport,

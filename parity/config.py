@@ -41,6 +41,8 @@ class Profile:
     examples: int | None = None
     steps: int | None = None
     shrink_examples: int | None = None
+    #: scenario name -> at most this many examples (see ParityConfig.scenario_max_examples)
+    scenario_max_examples: tuple[tuple[str, int], ...] | None = None
 
     @classmethod
     def parse(cls, name: str, table: Any, where: str) -> Profile:
@@ -68,6 +70,9 @@ class Profile:
                         f"{where}: profile {name!r}: {key} must be a positive integer"
                     )
                 values[key] = number
+        if "scenario_max_examples" in table:
+            caps = scenario_caps(table["scenario_max_examples"], f"{where}: profile {name!r}")
+            values["scenario_max_examples"] = tuple(caps.items())
         if "suite" in table:
             if table["suite"] not in SUITES:
                 raise ConfigError(
@@ -138,6 +143,11 @@ class ParityConfig:
     #: replay minimizer takes the shortest it has; ``None``: until Hypothesis is done
     #: (see parity.lockstep.session.LockstepSession.shrink_examples)
     shrink_examples: int | None = None
+    #: scenario name -> at most this many examples, whatever ``examples`` says: for a
+    #: scenario whose every example is a long history (hundreds of calls), which reaches
+    #: every documented path in a fraction of the examples a short one needs. The report
+    #: shows each scenario's own count.
+    scenario_max_examples: dict[str, int] = field(default_factory=dict)
     #: named sets of ``parity run`` options (``[tool.parity.profiles.ci]``): see Profile
     profiles: dict[str, Profile] = field(default_factory=dict)
     root: Path = Path(".")
@@ -213,6 +223,10 @@ def load_config(path: Path | None = None, start: Path | None = None) -> ParityCo
         number = values.get(key, 1)
         if not isinstance(number, int) or isinstance(number, bool) or number < 1:
             raise ConfigError(f"{path}: [tool.parity] {key} must be a positive integer")
+    if "scenario_max_examples" in values:
+        values["scenario_max_examples"] = scenario_caps(
+            values["scenario_max_examples"], f"{path}: [tool.parity]"
+        )
     for key in ("engines", "contract", "urls"):
         if not isinstance(values.get(key, {}), dict):
             raise ConfigError(f"{path}: [tool.parity.{key}] must be a table")
@@ -232,6 +246,16 @@ def load_config(path: Path | None = None, start: Path | None = None) -> ParityCo
             )
     _importable(root)
     return ParityConfig(root=root, source=path, **values)
+
+
+def scenario_caps(table: Any, where: str) -> dict[str, int]:
+    """``scenario_max_examples``: a table of scenario names to positive integers."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: scenario_max_examples must be a table (name = count)")
+    for name, count in table.items():
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            raise ConfigError(f"{where}: scenario_max_examples.{name} must be a positive integer")
+    return dict(table)
 
 
 def _importable(root: Path) -> None:

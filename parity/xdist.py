@@ -40,6 +40,7 @@ def shard_spec(
         "examples": args.examples or config.examples,
         "steps": args.steps,
         "shrink_examples": args.shrink_examples,
+        "scenario_max_examples": args.scenario_max_examples,
         "seed": args.seed if args.seed is not None else random.randrange(2**31),
         "report_dir": str(args.report_dir or config.report_dir),
         "transport": args.transport,

@@ -29,6 +29,7 @@ def test_parity_shard(parity_shard: int, request: pytest.FixtureRequest) -> None
         examples=spec["examples"],
         steps=spec["steps"],
         shrink_examples=spec["shrink_examples"],
+        scenario_max_examples=spec["scenario_max_examples"],
         seed=spec["seed"],
         report_dir=report_dir,
         transport=spec["transport"],

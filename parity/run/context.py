@@ -33,6 +33,8 @@ class RunContext:
     backend_names: list[str] = field(default_factory=list)
     scenario_filter: list[str] | None = None
     shrink_examples: int | None = None
+    #: scenario name -> at most this many examples (``scenario_max_examples``)
+    scenario_max_examples: dict[str, int] = field(default_factory=dict)
 
     def emit(self, event: Event) -> None:
         self.bus.emit(event)
@@ -40,6 +42,11 @@ class RunContext:
     @property
     def reference(self) -> str:
         return self.backends.reference
+
+    def examples_for(self, scenario: str) -> int:
+        """The examples ``scenario`` runs (all shards together): ``examples``, or its
+        ``scenario_max_examples`` cap when lower."""
+        return min(self.examples, self.scenario_max_examples.get(scenario, self.examples))
 
     def session(self, names: list[str], label: str) -> LockstepSession:
         """A lockstep session over ``names``; namespaces carry run, worker and label so

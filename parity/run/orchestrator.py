@@ -47,6 +47,8 @@ class RunOptions:
     examples: int | None = None
     steps: int | None = None
     shrink_examples: int | None = None
+    #: scenario name -> at most this many examples (None: ``[tool.parity]``'s)
+    scenario_max_examples: dict[str, int] | None = None
     seed: int | None = None
     report_dir: Path | None = None
     transport: str = "asgi"
@@ -72,9 +74,18 @@ class ProgressTicker:
     """Emits :class:`Progress` (examples done of the scenario's total) once a second
     while a scenario runs, counting the examples its lockstep sessions finished."""
 
-    def __init__(self, bus: EventBus, total: int, period: float = 1.0) -> None:
+    def __init__(
+        self,
+        bus: EventBus,
+        total: int,
+        totals: dict[str, int] | None = None,
+        period: float = 1.0,
+    ) -> None:
         self.bus = bus
-        self.total = max(1, total)
+        self.default_total = max(1, total)
+        self.total = self.default_total
+        #: scenario name -> its own total (a scenario_max_examples cap)
+        self.totals = dict(totals or {})
         self.period = period
         self._lock = threading.Lock()
         self._sessions: list[LockstepSession] = []
@@ -91,6 +102,7 @@ class ProgressTicker:
         with self._lock:
             if isinstance(event, ScenarioStarted):
                 self._current, self._sessions = event, []
+                self.total = max(1, self.totals.get(event.scenario, self.default_total))
                 self._started = time.perf_counter()
             elif isinstance(event, ScenarioFinished | RunFinished):
                 self._current, self._sessions = None, []
@@ -162,6 +174,20 @@ def check_scenarios(config: ParityConfig, suites: list[str], wanted: list[str] |
     check_names(discover_scenarios(config.scenarios), wanted)
 
 
+def check_scenario_caps(config: ParityConfig, suites: list[str], caps: dict[str, int]) -> None:
+    """A ``scenario_max_examples`` entry naming no scenario is a typo: one line, exit 2
+    (a silently ignored cap would leave a scenario at full depth, or the other way)."""
+    if not caps or "scenarios" not in suites:
+        return
+    from parity.suites.registry import discover_scenarios
+    from parity.suites.scenarios import check_names
+
+    try:
+        check_names(discover_scenarios(config.scenarios), sorted(caps))
+    except InfraError as exc:
+        raise ConfigError(f"scenario_max_examples: {exc}") from exc
+
+
 @dataclass
 class RunOutcome:
     exit_code: int
@@ -208,7 +234,16 @@ def execute(options: RunOptions, config: ParityConfig) -> RunOutcome:
     builder = ReportBuilder()
     bus = EventBus([builder, *options.handlers])
     examples = options.examples or config.examples
-    ticker = ProgressTicker(bus, options.shard.examples(examples))
+    caps = (
+        config.scenario_max_examples
+        if options.scenario_max_examples is None
+        else options.scenario_max_examples
+    )
+    ticker = ProgressTicker(
+        bus,
+        options.shard.examples(examples),
+        {name: options.shard.examples(min(examples, cap)) for name, cap in caps.items()},
+    )
     bus.add(ticker)
     if options.terminal:
         bus.add(TerminalHandler())
@@ -224,6 +259,7 @@ def execute(options: RunOptions, config: ParityConfig) -> RunOutcome:
         examples=examples,
         steps=options.steps or config.steps,
         shrink_examples=options.shrink_examples or config.shrink_examples,
+        scenario_max_examples=dict(caps),
         report_dir=report_dir,
         run_id=run_id,
         worker=options.worker,

@@ -190,7 +190,7 @@ def run_scenario(
     remaining = [b for b in ctx.backends.names if b not in cells]
     ctx.emit(ScenarioStarted(suite, name, list(ctx.backends.names)))
     tally = _Tally()
-    examples = ctx.shard.examples(ctx.examples)
+    examples = ctx.shard.examples(ctx.examples_for(name))
     attempt = 0
     while remaining:
         attempt += 1

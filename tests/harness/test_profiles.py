@@ -3,6 +3,7 @@ what the command line leaves unset; mistakes are one line and exit 2."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,8 @@ def test_the_profile_can_come_from_the_environment(monkeypatch: pytest.MonkeyPat
         ("[tool.parity.profiles.x]\nshrink_examples = 0\n", "shrink_examples must be a pos"),
         ("shrink_examples = 'few'\n", r"\[tool.parity\] shrink_examples must be a positive"),
         ("examples = -1\n", r"\[tool.parity\] examples must be a positive integer"),
+        ("scenario_max_examples = 3\n", "scenario_max_examples must be a table"),
+        ("[tool.parity.profiles.x]\nscenario_max_examples = { volume = 0 }\n", "volume must be"),
     ],
 )
 def test_a_bad_profile_is_a_config_error(tmp_path: Path, body: str, message: str) -> None:
@@ -76,4 +79,50 @@ def test_a_bad_profile_is_a_config_error(tmp_path: Path, body: str, message: str
 def test_an_unknown_profile_exits_2_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--profile", "nightly-typo"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == "parity: error: unknown profile 'nightly-typo' (known: aws, ci, migration)"
+    known = "aws, ci, migration, nightly"
+    assert err == f"parity: error: unknown profile 'nightly-typo' (known: {known})"
+
+
+def test_scenario_max_examples_caps_one_scenario_and_leaves_the_others(tmp_path: Path) -> None:
+    """The cap comes from the profile (over ``[tool.parity]``'s) and shows in the report:
+    the capped scenario ran its own count, the other the run's."""
+    from parity.run.orchestrator import RunOptions, execute
+
+    config = load_config(
+        _write(
+            tmp_path,
+            'app = "scenarios.binding:binding"\nscenarios = "scenarios"\n'
+            "scenario_max_examples = { authz = 9 }\n"
+            "[tool.parity.profiles.quick]\nscenario_max_examples = { ledger = 2 }\n",
+        )
+    )
+    args = build_parser().parse_args(["run", "--profile", "quick"])
+    apply_profile(args, config)
+    assert args.scenario_max_examples == {"authz": 9, "ledger": 2}
+    options = RunOptions(
+        backends=["memory"],
+        scenarios=["ledger", "identity"],
+        examples=12,
+        steps=4,
+        seed=1,
+        regressions=False,
+        write_files=False,
+        terminal=False,
+        scenario_max_examples=args.scenario_max_examples,
+    )
+    outcome = execute(options, replace(config, root=ROOT))
+    examples = {k: v["examples"] for k, v in outcome.report.scenarios.items()}
+    assert examples["scenarios/ledger"] <= 3, examples  # 2, and Hypothesis's own extra
+    assert examples["scenarios/identity"] >= 12, examples
+
+
+def test_a_cap_on_an_unknown_scenario_exits_2_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(
+        tmp_path, 'app = "scenarios.binding:binding"\nscenario_max_examples = { volum = 5 }\n'
+    )
+    assert main(["--config", str(path), "run", "--backends", "memory"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("parity: error: scenario_max_examples: unknown scenario(s) volum;")
+    assert "did you mean 'volume'" in err and "\n" not in err
