@@ -11,6 +11,7 @@ killed during ``initdb``): the watchdog removes what the process declared its ow
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -18,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -181,29 +182,38 @@ time.sleep(300)
 """
 
 
-def test_a_killed_process_temp_dir_is_removed_by_its_watchdog(private_tmp: Path) -> None:
+@contextlib.contextmanager
+def _script(source: str, tmp: Path) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+    """``source`` running in a Python process of its own (``TMPDIR`` = ``tmp``), with the
+    words of the first line it prints; killed at the end if still running."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", _HOLDER],
-        cwd=ROOT,
-        env=_env(private_tmp),
-        stdout=subprocess.PIPE,
-        text=True,
+        [sys.executable, "-c", source], cwd=ROOT, env=_env(tmp), stdout=subprocess.PIPE, text=True
     )
     try:
         assert proc.stdout is not None
-        owned, kept = (Path(p) for p in proc.stdout.readline().split())
-        assert owned.is_dir() and kept.is_dir()
-        proc.kill()
-        proc.wait(timeout=30)
-        deadline = time.monotonic() + 15
-        while owned.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not owned.exists(), "the killed process's temp dir is still there"
-        assert kept.is_dir()  # a disowned dir is not the watchdog's to remove
+        yield proc, proc.stdout.readline().split()
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=30)
+
+
+def _kill_and_wait(proc: subprocess.Popen[str], until: Callable[[], bool]) -> None:
+    """SIGKILL ``proc``, then give its watchdog up to 15 s to make ``until`` true."""
+    proc.kill()
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 15
+    while not until() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def test_a_killed_process_temp_dir_is_removed_by_its_watchdog(private_tmp: Path) -> None:
+    with _script(_HOLDER, private_tmp) as (proc, words):
+        owned, kept = (Path(p) for p in words)
+        assert owned.is_dir() and kept.is_dir()
+        _kill_and_wait(proc, lambda: not owned.exists())
+        assert not owned.exists(), "the killed process's temp dir is still there"
+        assert kept.is_dir()  # a disowned dir is not the watchdog's to remove
 
 
 _SPAWNER = """
@@ -227,31 +237,14 @@ def test_a_killed_process_childs_undeclared_temp_dir_goes_with_the_child(
 ) -> None:
     """The fallback for a dir nobody declared: the watchdog finds it among a
     descendant's open files and working dir (looked at once per descendant, not on
-    every pass: a JVM's thousands of open files cost most of a core), kills the child
+    every pass: a JVM's thousands of open files made each pass cost ~0.6 s), kills the child
     and removes the dir when the watched process is killed."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _SPAWNER],
-        cwd=ROOT,
-        env=_env(private_tmp),
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        held, pid = proc.stdout.readline().split()
+    with _script(_SPAWNER, private_tmp) as (proc, (held, pid)):
         time.sleep(1.5)  # a few passes with the child
         assert alive(int(pid))
-        proc.kill()
-        proc.wait(timeout=30)
-        deadline = time.monotonic() + 15
-        while (Path(held).exists() or alive(int(pid))) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        _kill_and_wait(proc, lambda: not Path(held).exists() and not alive(int(pid)))
         assert not alive(int(pid)), "the killed process's child is still running"
         assert not Path(held).exists(), "the dir its child held is still there"
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=30)
 
 
 def test_a_helper_program_cut_short_takes_its_children_with_it(tmp_path: Path) -> None:
