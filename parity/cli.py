@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from parity.baseline import BaselineError
 from parity.config import SUITES, ConfigError, ParityConfig, load_config
-from parity.interrupts import interruptible
+from parity.interrupts import exit_within, interruptible
 from parity.report.model import ReportError
 from parity.run.backends import InfraError
 from parity.trace.model import Trace, TraceError
@@ -180,7 +180,10 @@ def _capture_app_logs(report_dir: Path) -> None:
     root.addHandler(handler)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, bounded_exit: bool = False) -> int:
+    """The ``parity`` command; its exit code. ``bounded_exit`` (the console script): after
+    an interrupt the process ends within :data:`parity.interrupts.EXIT_GRACE` seconds,
+    whatever is still in flight (never set it in a process that goes on after this)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     report_dir = getattr(args, "report_dir", None)
@@ -198,6 +201,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INFRA
     except KeyboardInterrupt:
         print("parity: interrupted", file=sys.stderr)
+        if bounded_exit:  # a call still in flight must not hold the exit
+            exit_within(EXIT_INFRA)
         return EXIT_INFRA
 
 
@@ -477,5 +482,10 @@ def _merge(args: argparse.Namespace) -> int:
     return merged.exit_code
 
 
+def console() -> None:
+    """``parity`` and ``python -m parity.cli``: :func:`main` as a process of its own."""
+    sys.exit(main(bounded_exit=True))
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console()

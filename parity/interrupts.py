@@ -21,6 +21,7 @@ boundary, outside the callback.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 import threading
@@ -95,3 +96,29 @@ def raise_if_interrupted() -> None:
     replaying as a flaky or grouped failure) must not make the run carry on."""
     if _received:
         raise KeyboardInterrupt
+
+
+#: how long an interrupted process may wait at exit for calls still in flight
+EXIT_GRACE = 10.0
+
+
+def exit_within(code: int, grace: float = EXIT_GRACE) -> None:
+    """Make an interrupted process end within ``grace`` seconds with ``code``, even when
+    a worker thread is still inside a call to an app.
+
+    Why: Python joins every thread-pool thread at exit, after the run's ``finally``
+    blocks stopped its engines. A call in flight when the signal came can then block on a
+    store that is gone (psycopg's pool waits 30 s per attempt and reconnects for 300 s):
+    an interrupted run printed "parity: interrupted" and hung at exit for minutes under
+    load. Engines were stopped already; whatever a forced exit skips (atexit hooks,
+    the watchdog's goodbye) the watchdog cleans up as for a killed process."""
+
+    def force() -> None:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
+
+    timer = threading.Timer(grace, force)
+    timer.daemon = True
+    timer.start()

@@ -4,7 +4,9 @@ reported as "Exception ignored") still ends the run.
 
 This is how an interrupted ``parity run`` went on for minutes on a loaded CI machine
 (Hypothesis times every collection with a gc callback). Each case runs in a subprocess
-of its own: signal handlers and ``sys.unraisablehook`` belong to the process.
+of its own: signal handlers and ``sys.unraisablehook`` belong to the process. And once
+interrupted, the process ends within a grace period even when a call is still in flight
+(Python joins thread-pool threads at exit).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -76,3 +79,30 @@ def test_other_unraisable_exceptions_are_still_reported() -> None:
     )
     assert proc.stdout.strip() == "done"
     assert "ValueError: from __del__" in proc.stderr
+
+
+_STUCK_AT_EXIT = """
+import sys, time
+from concurrent.futures import ThreadPoolExecutor
+from parity.interrupts import exit_within
+
+pool = ThreadPoolExecutor(1)
+pool.submit(time.sleep, 600)  # a call in flight that a stopped store never answers
+print("interrupted", flush=True)
+exit_within(2, grace=1.0)
+sys.exit(2)  # Python would now join the pool's thread: ten minutes
+"""
+
+
+def test_an_interrupted_process_ends_within_the_grace_whatever_is_in_flight() -> None:
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", _STUCK_AT_EXIT],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == "interrupted\n"  # flushed before the forced exit
+    assert time.monotonic() - started < 30
