@@ -97,6 +97,7 @@ def parity_session(
     from parity.run.backends import app_record
 
     label = "".join(ch for ch in request.node.name.lower() if ch.isalnum())[:20]
+    config = load_config(start=request.config.rootpath)
     session = LockstepSession(
         parity_backends.factories,
         parity_backends.reference,
@@ -104,8 +105,9 @@ def parity_session(
         engines=parity_backends.info,
         options=parity_backends.diff,
         # what a saved trace records of the app, so `parity replay` accepts it
-        app=app_record(parity_backends, load_config(start=request.config.rootpath)),
+        app=app_record(parity_backends, config),
         seed=request.config.getoption("--parity-seed"),
+        shrink_examples=config.shrink_examples,  # [tool.parity], as `parity run` reads it
     )
     yield session
     session.close()
