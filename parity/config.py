@@ -64,12 +64,7 @@ class Profile:
                 values[key] = tuple(names)
         for key in ("examples", "steps", "shrink_examples"):
             if key in table:
-                number = table[key]
-                if not isinstance(number, int) or isinstance(number, bool) or number < 1:
-                    raise ConfigError(
-                        f"{where}: profile {name!r}: {key} must be a positive integer"
-                    )
-                values[key] = number
+                values[key] = positive(table[key], f"{where}: profile {name!r}: {key}")
         if "scenario_max_examples" in table:
             caps = scenario_caps(table["scenario_max_examples"], f"{where}: profile {name!r}")
             values["scenario_max_examples"] = tuple(caps.items())
@@ -220,9 +215,8 @@ def load_config(path: Path | None = None, start: Path | None = None) -> ParityCo
             raise ConfigError(f"{path}: [tool.parity] backends must be a list of names")
         values["backends"] = tuple(values["backends"])
     for key in ("examples", "steps", "shrink_examples"):
-        number = values.get(key, 1)
-        if not isinstance(number, int) or isinstance(number, bool) or number < 1:
-            raise ConfigError(f"{path}: [tool.parity] {key} must be a positive integer")
+        if key in values:
+            positive(values[key], f"{path}: [tool.parity] {key}")
     if "scenario_max_examples" in values:
         values["scenario_max_examples"] = scenario_caps(
             values["scenario_max_examples"], f"{path}: [tool.parity]"
@@ -253,9 +247,15 @@ def scenario_caps(table: Any, where: str) -> dict[str, int]:
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: scenario_max_examples must be a table (name = count)")
     for name, count in table.items():
-        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-            raise ConfigError(f"{where}: scenario_max_examples.{name} must be a positive integer")
+        positive(count, f"{where}: scenario_max_examples.{name}")
     return dict(table)
+
+
+def positive(value: Any, what: str) -> int:
+    """``value`` if it is a positive integer (not a bool); else one line naming ``what``."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigError(f"{what} must be a positive integer")
+    return value
 
 
 def _importable(root: Path) -> None:

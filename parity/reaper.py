@@ -281,8 +281,8 @@ def _run(parent: int) -> None:
     dirs: set[Path] = set()
     #: (pid, start time) -> the temp dirs it held when first seen holding any. An engine
     #: takes its data dir and log as it starts; scanning every descendant's open files on
-    #: every pass cost ~0.6 s of CPU a pass beside a JVM and a MariaDB server (4,400 open
-    #: files), most of a core at a pass every half second. A descendant seen holding none
+    #: every pass took ~0.6 s a pass at load 8 beside a JVM and a MariaDB server (4,400
+    #: open files); the test suite's watchdog used 17.6 % of a core. A descendant seen holding none
     #: (not started yet) is looked at again; the watched process itself, which makes new
     #: dirs as it goes, on every pass.
     held: dict[tuple[int, int], set[Path]] = {}

@@ -51,7 +51,7 @@ ROUNDS = 4
 #: items written to the race table first: moto copies the whole table at the start of a
 #: transaction and restores that copy when it is cancelled, so a fuller table widens the
 #: window in which a cancellation overwrites another racer's commit. On an empty table
-#: stock moto showed a loss in about 1 round of 12; with 200 items in about 3 of 5.
+#: stock moto showed a loss in about 1 round of 12; with 200 items in 4 of 6.
 BALLAST = 200
 
 
