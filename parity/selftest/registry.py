@@ -39,6 +39,9 @@ class Fault:
     #: a planted *port* fault: a wrong implementation of the port its ``scenarios``
     #: (port scenarios) exercise, run as ``fault:<name>`` beside their reference
     implementation: Implementation | None = None
+    #: the suite that must catch it: ``scenarios`` (lockstep divergences) or ``contract``
+    #: (a fault only the OpenAPI contract's checks or its differential answers show)
+    suite: str = "scenarios"
 
     @property
     def engine_name(self) -> str:
@@ -46,6 +49,8 @@ class Fault:
 
 
 FAULTS: dict[str, Fault] = {}
+#: the suites a planted (app) fault may name as the one that catches it
+FAULT_SUITES = ("scenarios", "contract")
 
 
 class FaultEngine(Engine):
@@ -95,19 +100,23 @@ def register_fault(
     scenarios: tuple[str, ...] = (),
     base: str = "memory",
     core: bool = False,
+    suite: str = "scenarios",
 ) -> Fault:
     """Register a planted fault as the engine ``fault:<name>``.
 
     ``build_app`` builds the faulty app; or, for a port fault, it is the faulty
     :class:`parity.Implementation` of the port that ``scenarios`` (port scenarios) call.
+    ``suite`` says which suite must catch it: ``"scenarios"`` or ``"contract"``.
     """
+    if suite not in FAULT_SUITES:
+        raise ValueError(f"fault {name!r}: suite must be one of {', '.join(FAULT_SUITES)}")
     if isinstance(build_app, Implementation):
         if not scenarios:
             raise ValueError(f"port fault {name!r}: name the port scenario(s) that catch it")
         fault = Fault(name, description, _no_app, tuple(scenarios), base, core, build_app)
         FAULTS[name] = fault
         return fault  # not an engine: the ports suite adds it to its scenarios
-    fault = Fault(name, description, build_app, tuple(scenarios), base, core)
+    fault = Fault(name, description, build_app, tuple(scenarios), base, core, suite=suite)
     FAULTS[name] = fault
     engine = type(
         f"FaultEngine_{name.replace('-', '_')}",

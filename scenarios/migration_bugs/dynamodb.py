@@ -1,0 +1,1 @@
+"""Migration bugs in the DynamoDB backend: see the package docstring."""

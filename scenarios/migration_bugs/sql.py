@@ -1,0 +1,1 @@
+"""Migration bugs in the SQL backends (SQLite, PostgreSQL): see the package docstring."""
