@@ -8,9 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from parity.binding import Store
@@ -23,10 +21,11 @@ from parity.lockstep.session import LockstepSession
 from parity.run.backends import Backends, provision
 from parity.run.scenario import hypothesis_run
 from parity.suites.registry import discover_scenarios
-from reference_app.backends.dynamodb import DynamoDbBackend
-from reference_app.backends.dynamodb.retry import THROTTLING_CODES, RetryPolicy
+from reference_app.backends.dynamodb.retry import THROTTLING_CODES
 from reference_app.bootstrap import create_app
 from scenarios.binding import ReferenceBinding
+from scenarios.migration_bugs.dynamodb import eventual_reads_backend, no_retry_backend
+from scenarios.migration_bugs.dynamodb import no_retry_client as raw_client
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = "faults"
@@ -59,19 +58,6 @@ def upstream() -> Iterator[str]:
         yield url
     finally:
         engine.stop()
-
-
-def raw_client(url: str) -> Any:
-    """A client that never retries: every injected refusal reaches the test."""
-    config = Config(retries={"total_max_attempts": 1, "mode": "standard"})
-    return boto3.session.Session().client(
-        "dynamodb",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=config,
-    )
 
 
 def throttle_pattern(url: str, seed: int, calls: int = 40) -> list[str | None]:
@@ -165,50 +151,29 @@ def test_latency_delays_data_requests_only(upstream: str) -> None:
 
 
 class NoRetryBinding(ReferenceBinding):
-    """A planted porting bug (test-local): the DynamoDB backend neither retries in the SDK
-    nor in its own policy, so the first throttled request fails the API call."""
+    """The migration bug ``engine-no-retry-dynamodb``: the DynamoDB backend neither
+    retries in the SDK nor in its own policy, so the first throttled request fails the
+    API call."""
 
     def build_app(self, store: Store) -> Any:
         settings = self.settings_for(store)
         if store.kind != "dynamodb":
             return create_app(settings)
-        assert store.url is not None
-        backend = DynamoDbBackend(
-            settings, client=raw_client(store.url), retry=RetryPolicy(max_attempts=1)
-        )
-        return create_app(settings, backend=backend)
+        return create_app(settings, backend=no_retry_backend(settings))
 
     def rebind(self, app: Any, store: Store) -> bool:
         return False  # every example gets a fresh non-retrying app
 
 
-class EventuallyConsistentClient:
-    """A planted porting bug (test-local): reads without ``ConsistentRead``, the SDK's
-    default, as a backend ported from SQL would if nobody asked for strong reads."""
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._client, name)
-
-    def get_item(self, **request: Any) -> Any:
-        request.pop("ConsistentRead", None)
-        return self._client.get_item(**request)
-
-    def query(self, **request: Any) -> Any:
-        request.pop("ConsistentRead", None)
-        return self._client.query(**request)
-
-
 class EventualReadsBinding(ReferenceBinding):
+    """The migration bug ``engine-eventual-reads-dynamodb``: reads without
+    ``ConsistentRead``."""
+
     def build_app(self, store: Store) -> Any:
         settings = self.settings_for(store)
         if store.kind != "dynamodb":
             return create_app(settings)
-        assert store.url is not None
-        client = EventuallyConsistentClient(raw_client(store.url))
-        return create_app(settings, backend=DynamoDbBackend(settings, client=client))
+        return create_app(settings, backend=eventual_reads_backend(settings))
 
     def rebind(self, app: Any, store: Store) -> bool:
         return False

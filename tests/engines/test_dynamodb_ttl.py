@@ -2,20 +2,21 @@
 
 The proxy deletes an expired item only by the time the app says it is (``X-Parity-Now``),
 never without it, never one rewritten since; the same seed deletes the same items. The
-reference app keeps parity under it, and two porting bugs are caught:
+reference app keeps parity under it, and two porting bugs (migration bugs of
+:mod:`scenarios.migration_bugs.dynamodb`) are caught:
 
-- ``dynamodb-trusts-ttl`` leaves expiry to TTL: a record it reads back never looks
+- ``engine-trusts-ttl-dynamodb`` leaves expiry to TTL: a record it reads back never looks
   expired, so an expired key that TTL has not deleted yet (the items that lag) is
   replayed where the reference runs the request again. (Plain moto, which never deletes,
   catches it too.)
-- ``dynamodb-lease-ttl`` writes the TTL attribute from the in-flight lease (claim + 60 s)
-  instead of the record's 24-hour expiry: TTL deletes a completed record early, and a
-  retry within the day runs the purchase twice. Plain moto never deletes, so only
+- ``engine-lease-ttl-dynamodb`` writes the TTL attribute from the in-flight lease (claim +
+  60 s) instead of the record's 24-hour expiry: TTL deletes a completed record early,
+  and a retry within the day runs the purchase twice. Plain moto never deletes, so only
   ``+ttl-lag`` catches it.
 
-The planted faults are registered only when this module runs as ``python -m
-tests.engines.test_dynamodb_ttl ARGV...`` (``parity ARGV...`` plus these faults), in a
-subprocess of each test: never in the selftest registry, never in pytest's process.
+They run in a subprocess of each test, ``python -m tests.engines.test_dynamodb_ttl
+ARGV...``: ``parity ARGV...`` with every migration bug registered, plus the lease bug on
+plain moto (the control that shows what ``+ttl-lag`` adds; registered only there).
 """
 
 from __future__ import annotations
@@ -24,8 +25,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,11 +41,7 @@ from parity.lockstep.session import LockstepSession
 from parity.run.backends import provision
 from parity.run.scenario import hypothesis_run
 from parity.suites.registry import discover_scenarios
-from reference_app.backends.dynamodb import DynamoDbBackend
-from reference_app.backends.dynamodb.unit_of_work import DynamoDbUnitOfWork, _Op
-from reference_app.domain.model import IdempotencyRecord
-from reference_app.service_layer.unit_of_work import Change, ClaimIdempotency
-from tests.engines.test_dynamodb_faults import raw_client
+from scenarios.migration_bugs.dynamodb import no_retry_client as raw_client
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = "ttl"
@@ -221,62 +217,28 @@ def test_the_reference_app_keeps_parity_under_ttl_lag() -> None:
 
 # --- planted porting bugs (registered in a subprocess only) ---------------------------------
 
-
-class TrustsTtlUnitOfWork(DynamoDbUnitOfWork):
-    """Leaves expiry to DynamoDB TTL: a record read back never looks expired."""
-
-    def get_idempotency(self, scope: str) -> IdempotencyRecord | None:
-        record = super().get_idempotency(scope)
-        never = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
-        return replace(record, expires_at=never) if record is not None else None
-
-
-class LeaseTtlUnitOfWork(DynamoDbUnitOfWork):
-    """Writes the TTL attribute from the in-flight lease (claim + 60 s), not the expiry."""
-
-    def _ops(self, change: Change) -> Iterator[_Op]:
-        for op in super()._ops(change):
-            if isinstance(change, ClaimIdempotency) and "Put" in op.item:
-                lease_end = int(change.record.locked_at.timestamp()) + 60
-                op.item["Put"]["Item"]["ttl"] = {"N": str(lease_end)}
-            yield op
-
-
-PLANTED: dict[str, tuple[type[DynamoDbUnitOfWork], str, str]] = {
-    # fault name: (unit of work, what is wrong, base engine)
-    "dynamodb-trusts-ttl": (TrustsTtlUnitOfWork, "expiry left to DynamoDB TTL", TTL_LAG),
-    "dynamodb-lease-ttl": (LeaseTtlUnitOfWork, "TTL attribute from the in-flight lease", TTL_LAG),
-    "dynamodb-lease-ttl-on-moto": (
-        LeaseTtlUnitOfWork,
-        "TTL attribute from the in-flight lease (plain moto)",
-        "dynamodb@moto-server",
-    ),
-}
-
-
-def _backend(uow_type: type[DynamoDbUnitOfWork]) -> type[DynamoDbBackend]:
-    class Planted(DynamoDbBackend):
-        unit_of_work_class = uow_type
-
-    return Planted
+TRUSTS_TTL = "engine-trusts-ttl-dynamodb"
+LEASE_TTL = "engine-lease-ttl-dynamodb"
+LEASE_TTL_ON_MOTO = "engine-lease-ttl-dynamodb-on-moto"
 
 
 def _register() -> None:
-    from parity import AppBinding, Store, register_fault
-    from reference_app.bootstrap import create_app
-    from scenarios.binding import ReferenceBinding
+    """Every migration bug, plus the lease bug on plain moto (a control, not a bug the
+    sign-off set must catch: plain moto never deletes)."""
+    from parity import register_fault
+    from scenarios.migration_bugs.dynamodb import (
+        LeaseTtlUnitOfWork,
+        plant_builder,
+        planted_backend,
+    )
 
-    for name, (uow_type, description, base) in PLANTED.items():
-        backend = _backend(uow_type)
-
-        def build(
-            binding: AppBinding, store: Store, backend: type[DynamoDbBackend] = backend
-        ) -> Any:
-            assert isinstance(binding, ReferenceBinding)
-            settings = binding.settings_for(store)
-            return create_app(settings, backend=backend.from_settings(settings))
-
-        register_fault(name, description, build, scenarios=("idempotency",), base=base)
+    register_fault(
+        LEASE_TTL_ON_MOTO,
+        "TTL attribute from the in-flight lease (plain moto)",
+        plant_builder(planted_backend(LeaseTtlUnitOfWork).from_settings),
+        scenarios=("idempotency",),
+        base="dynamodb@moto-server",
+    )
 
 
 def _run(tmp_path: Path, fault: str, examples: int = 30) -> tuple[int, dict[str, Any]]:
@@ -302,8 +264,8 @@ def _run(tmp_path: Path, fault: str, examples: int = 30) -> tuple[int, dict[str,
 @pytest.mark.parametrize(
     ("fault", "max_calls"),
     [
-        ("dynamodb-trusts-ttl", 5),  # sign up, card, post, jump past the TTL, post
-        ("dynamodb-lease-ttl", 6),  # sign up, card, post, an hour, (a sweep), post
+        (TRUSTS_TTL, 5),  # sign up, card, post, jump past the TTL, post
+        (LEASE_TTL, 6),  # sign up, card, post, an hour, (a sweep), post
     ],
 )
 def test_a_backend_that_trusts_or_mis_sets_ttl_is_caught_under_ttl_lag(
@@ -326,13 +288,14 @@ def test_the_lease_ttl_bug_passes_on_plain_moto(tmp_path: Path) -> None:
     """What ``+ttl-lag`` adds: moto never deletes, so an early TTL attribute is invisible."""
     if create_engine("dynamodb@moto-server").probe() is not None:
         pytest.skip("dynamodb@moto-server unavailable")
-    code, report = _run(tmp_path, "dynamodb-lease-ttl-on-moto")
+    code, report = _run(tmp_path, LEASE_TTL_ON_MOTO)
     assert code == 0, report["divergences"]
-    cell = report["cells"]["scenarios/idempotency"]["fault:dynamodb-lease-ttl-on-moto"]
+    cell = report["cells"]["scenarios/idempotency"][f"fault:{LEASE_TTL_ON_MOTO}"]
     assert cell["status"] == "pass"
 
 
 if __name__ == "__main__":
+    import scenarios.migration_bugs  # noqa: F401  (registers every migration bug)
     from parity.cli import main
 
     _register()
