@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from parity.baseline import BaselineError
+from parity.binding import BindingError
 from parity.config import SUITES, ConfigError, ParityConfig, load_config
 from parity.interrupts import exit_within, interruptible
 from parity.report.model import ReportError
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from parity.trace.replay import ReplayResult
 
 EXIT_PARITY, EXIT_DIVERGENCE, EXIT_INFRA = 0, 1, 2
-USER_ERRORS = (ConfigError, InfraError, TraceError, ReportError, BaselineError)
+USER_ERRORS = (ConfigError, InfraError, TraceError, ReportError, BaselineError, BindingError)
 
 
 def _positive(text: str) -> int:
@@ -34,6 +35,16 @@ def _positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} cannot be negative")
     return value
 
 
@@ -67,9 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--steps", type=_positive, help="stateful steps per example")
     run.add_argument(
         "--shrink-examples",
-        type=_positive,
+        type=_count,
         help="examples Hypothesis may spend shrinking a divergence before Parity's "
-        "minimizer finishes it (default: until Hypothesis is done)",
+        "minimizer finishes it (default: until Hypothesis is done; 0: no shrinking and no "
+        "minimizer, the divergence as first found: a verdict only)",
+    )
+    run.add_argument(
+        "--fail-fast",
+        action="store_true",
+        help="stop at the first failing cell (the rest is reported as not run); exit 1",
     )
     run.add_argument("--seed", type=_seed, help="seed (default: random, printed)")
     run.add_argument("--report-dir", type=Path, help="where reports go (default: reports)")
@@ -133,13 +150,30 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("--out", type=Path, required=True)
 
     selftest = sub.add_parser("selftest", help="prove the harness catches planted faults")
-    selftest.add_argument("--examples", type=_positive, default=200)
+    selftest.add_argument("--examples", type=_positive, help="per scenario (200)")
     selftest.add_argument("--seed", type=_seed, default=0)
     selftest.add_argument(
         "--steps",
         type=_positive,
-        default=15,
-        help="stateful steps per example (short runs shrink faster)",
+        help="stateful steps per example (15; short runs shrink faster)",
+    )
+    selftest.add_argument(
+        "--shrink-examples", type=_positive, help="as parity run's (default: unbounded)"
+    )
+    selftest.add_argument(
+        "--profile",
+        help="take the depth (examples, steps, shrinking, caps) from this profile: "
+        "would that job catch each fault?",
+    )
+    selftest.add_argument(
+        "--registry",
+        help="a module that registers the faults (default: [tool.parity] selftest), "
+        "e.g. a sign-off set of migration bugs kept apart from the selftest",
+    )
+    selftest.add_argument(
+        "--max-calls",
+        type=_positive,
+        help="a caught fault passes only if shrunk to at most this many calls (8)",
     )
     selftest.add_argument("--report-dir", type=Path, help="default: <report_dir>/selftest")
     selftest.add_argument("--faults", help="comma-separated fault names (default: all)")
@@ -155,6 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     mutate.add_argument("--seed", type=_seed, default=0, help="one seed for every mutant (0)")
     mutate.add_argument("--max-mutants", type=_positive, help="a seeded sample (default: all)")
     mutate.add_argument("--timeout", type=float, help="seconds per mutant (3x unmutated + 30)")
+    mutate.add_argument(
+        "--jobs", type=_positive, default=1, help="mutants run at once (1; each a process)"
+    )
     mutate.add_argument("--report-dir", type=Path, default=Path("reports/mutation"))
     for command in (run, rep, selftest, merge, mutate):
         # ``parity run --config x.toml`` works too (argparse wants it before the command)
@@ -222,19 +259,34 @@ def _dispatch(args: argparse.Namespace, config: ParityConfig) -> int:
     if args.command == "report":
         return _merge(args)
     if args.command == "selftest":
-        from parity.selftest.runner import run_selftest
-
-        return run_selftest(
-            config,
-            examples=args.examples,
-            seed=args.seed,
-            report_dir=args.report_dir,
-            faults=args.faults.split(",") if args.faults else None,
-            steps=args.steps,
-        )
+        return _selftest(args, config)
     if args.command == "mutate":
         return _mutate(args)
     raise AssertionError(args.command)
+
+
+def _selftest(args: argparse.Namespace, config: ParityConfig) -> int:
+    from parity.selftest.runner import MAX_STEPS, Depth, run_selftest
+
+    profile = config.profile(args.profile) if args.profile else None
+    caps = dict(config.scenario_max_examples)
+    caps.update((profile.scenario_max_examples if profile else None) or ())
+    chosen = {
+        key: value
+        for key in ("examples", "steps", "shrink_examples")
+        if (value := getattr(args, key) or (getattr(profile, key) if profile else None)) is not None
+    }
+    depth = Depth(**chosen, scenario_max_examples=caps or None)
+    if args.registry:
+        config = config.with_overrides(selftest=args.registry)
+    return run_selftest(
+        config,
+        depth,
+        seed=args.seed,
+        report_dir=args.report_dir,
+        faults=args.faults.split(",") if args.faults else None,
+        max_calls=args.max_calls or MAX_STEPS,
+    )
 
 
 def _mutate(args: argparse.Namespace) -> int:
@@ -247,7 +299,13 @@ def _mutate(args: argparse.Namespace) -> int:
     if args.steps is not None:
         run_args += ["--steps", str(args.steps)]
     options = MutateOptions(
-        args.module, tuple(run_args), args.report_dir, args.max_mutants, args.seed, args.timeout
+        args.module,
+        tuple(run_args),
+        args.report_dir,
+        args.max_mutants,
+        args.seed,
+        args.timeout,
+        args.jobs,
     )
     return run_mutate(options)
 
@@ -285,6 +343,8 @@ def _run(args: argparse.Namespace, config: ParityConfig) -> int:
     check_scenarios(config, suite_names(args.suite), _names(args.scenarios))
     check_scenario_caps(config, suite_names(args.suite), args.scenario_max_examples)
     shard = parse_shard(args.shard, args.seed)
+    if args.workers > 1 and args.fail_fast:
+        raise ConfigError("--fail-fast runs in one process: leave out -n/--workers")
     if args.workers > 1 and args.suite == "ports":
         raise ConfigError("--suite ports runs in one process: leave out -n/--workers")
     if args.workers > 1:
@@ -304,6 +364,7 @@ def _run(args: argparse.Namespace, config: ParityConfig) -> int:
         regressions=not args.no_regressions,
         scenarios=_names(args.scenarios),
         shard=shard,
+        fail_fast=args.fail_fast,
     )
     outcome = execute(options, config)
     if outcome.files:

@@ -31,7 +31,7 @@ from schemathesis.core.result import Ok
 from schemathesis.generation.meta import TestPhase
 from schemathesis.generation.stateful.state_machine import StepInput, StepOutput
 
-from parity.binding import AppBinding
+from parity.binding import AppBinding, BindingError
 from parity.contract.checks import CheckFailure, run_checks
 from parity.contract.differential import Execution, Fanout
 from parity.contract.schema import Contract, ContractConfigError, operation_id
@@ -76,6 +76,17 @@ class Finding:
     @property
     def key(self) -> tuple[str, str]:
         return self.backend, self.check
+
+
+class SetupDiverged(Exception):
+    """The binding's set-up hooks (``auth_headers``, ``seed_contract``) raised
+    :class:`~parity.binding.BindingError` on a backend where they passed on the
+    reference: that backend answered the set-up differently, which is a finding on it
+    (with the set-up calls as its trace), not a broken run."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        super().__init__("; ".join(f.message for f in findings))
+        self.findings = findings
 
 
 @dataclass
@@ -282,6 +293,7 @@ class ContractRunner:
         targets: dict[str, Target] = {n: f.new_target(namespace) for n, f in self.factories.items()}
         fanout = Fanout(targets, self.reference, self.executor, self.options)
         roles = [USER, ADMIN] if self.contract.admin_operations else [USER]
+        failed: dict[str, BindingError] = {}
         setup = SetupRecorder(self.reference)
         for name, target in targets.items():
             normalizer = fanout.normalizers[name]
@@ -304,13 +316,46 @@ class ContractRunner:
             try:
                 fanout.auth[name] = {r: self.binding.auth_headers(call, store, r) for r in roles}
                 ids = seeded_ids(self.binding.seed_contract(call, store, fanout.auth[name]))
+            except BindingError as exc:
+                if name == self.reference:  # the binding's own set-up is broken
+                    self.release(fanout)
+                    raise
+                failed[name] = exc
+                continue
             except Exception:
                 self.release(fanout)
                 raise
             if name == self.reference:
                 fanout.seeded = ids
+        if failed:
+            findings = [self._setup_finding(label, fanout, setup, n, e) for n, e in failed.items()]
+            self.release(fanout)
+            raise SetupDiverged(findings)
         fanout.steps.extend(setup.steps())
         return fanout, fanout.auth[self.reference]
+
+    def _setup_finding(
+        self, label: str, fanout: Fanout, setup: SetupRecorder, backend: str, exc: Exception
+    ) -> Finding:
+        """A backend the binding could not set up where the reference could: the set-up
+        calls as a trace that ends at the failing one (a divergence when its answer
+        differs from the reference's, else the hook's own complaint)."""
+        steps, differs = setup.failed_on(backend, fanout.options.ignore_paths)
+        check = "divergence" if differs else "setup"
+        message = f"the binding's set-up failed on {backend}: {exc}"
+        request = steps[-1].request.line() if steps else "(no call)"
+        finding = Finding(backend, check, message, request)
+        if steps:
+            finding.trace = failure_trace(
+                fanout,
+                steps,
+                operation=label,
+                backend=backend,
+                check=check,
+                message=message,
+                template=self.trace_template,
+            )
+        return finding
 
     def release(self, fanout: Fanout) -> None:
         fanout.close()
@@ -402,7 +447,13 @@ class ContractRunner:
         """``examples`` cases for one operation: half positive, half negative."""
         result = OperationResult(operation.label)
         started = time.perf_counter()
-        fanout, auth = self.new_fanout(operation.label)
+        try:
+            fanout, auth = self.new_fanout(operation.label)
+        except SetupDiverged as diverged:  # no case can run there: that is the finding
+            for finding in diverged.findings:
+                result.add(finding)
+            result.seconds = time.perf_counter() - started
+            return result
         try:
             positive = (self.examples + 1) // 2
             for mode, count in (
@@ -485,7 +536,10 @@ class ContractRunner:
         passes there (it failed because of earlier cases' data). The case's seeded ids
         are moved to the fresh namespace's (same seeding, same references)."""
         kept = self._current
-        fanout, auth = self.new_fanout(label)
+        try:
+            fanout, auth = self.new_fanout(label)
+        except SetupDiverged as diverged:
+            return diverged.findings
         ref = self.reference
         try:
             self.generate_in(fanout)
@@ -509,6 +563,13 @@ class ContractRunner:
         namespace, every step goes to every backend."""
         result = OperationResult(STATEFUL)
         started = time.perf_counter()
+        try:  # a backend the binding cannot set up fails every chain's first step
+            self.release(self.new_fanout(STATEFUL)[0])
+        except SetupDiverged as diverged:
+            for finding in diverged.findings:
+                result.add(finding)
+            result.seconds = time.perf_counter() - started
+            return result
         runner = self
         base: Any = self.contract.schema.as_state_machine()
         totals: dict[str, float] = {}

@@ -28,6 +28,7 @@ from typing import Any
 from parity.contract.differential import Execution, Fanout
 from parity.diff.compare import Difference, compare
 from parity.diff.normalize import NormalizedRequest, Normalizer
+from parity.diff.render import render_side_by_side
 from parity.lockstep.session import LockstepSession
 from parity.targets.base import Response
 from parity.targets.factory import TargetFactory
@@ -92,6 +93,29 @@ class SetupRecorder:
             responses = {b: answers[i] for b, answers in self.answers.items() if i < len(answers)}
             out.append(Step(index=i, request=request, responses=responses))
         return out
+
+    def failed_on(self, backend: str, ignore: tuple[str, ...] = ()) -> tuple[list[Step], bool]:
+        """The set-up steps up to ``backend``'s last answer (the call its set-up failed
+        on), that step's differences from the reference recorded; and whether there are
+        any (a replay then meets them as a divergence, as the lockstep driver does)."""
+        steps = self.steps()[: len(self.answers.get(backend, []))]
+        if not steps:
+            return steps, False
+        last = steps[-1]
+        expected = last.responses.get(self.reference, {}).get("normalized")
+        actual = last.responses[backend].get("normalized")
+        differences = compare(expected, actual, ignore=ignore)
+        if differences:
+            last.differences[backend] = differences
+            last.rendered[backend] = render_side_by_side(
+                f"{last.request.line()} (set-up)",
+                self.reference,
+                backend,
+                expected,
+                actual,
+                differences,
+            )
+        return steps, bool(differences)
 
 
 def case_request(fanout: Fanout, execution: Execution) -> NormalizedRequest:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from parity.config import load_config
-from parity.selftest.runner import MAX_STEPS, check_fault
+from parity.selftest.runner import MAX_STEPS, Depth, check_fault
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,7 +46,7 @@ def test_planted_fault_is_caught_shrunk_and_replayable(fault: str, tmp_path: Pat
     config = load_config(ROOT / "pyproject.toml").with_overrides(
         reference="memory", regressions=tmp_path / "none"
     )
-    result = check_fault(fault, config, examples=200, seed=0, report_dir=tmp_path, steps=15)
+    result = check_fault(fault, config, Depth(examples=200, steps=15), 0, tmp_path)
     assert result.caught, f"{fault} was not caught"
     assert result.steps is not None and result.steps <= MAX_STEPS, result
     assert result.replays, f"{fault}: the saved trace did not replay to the same divergence"
@@ -65,7 +65,7 @@ def test_selftest_prints_a_line_per_fault_as_it_ends(tmp_path: Path) -> None:
     config = load_config(ROOT / "pyproject.toml")
     code = run_selftest(
         config,
-        examples=200,
+        Depth(examples=200),
         seed=0,
         report_dir=tmp_path,
         faults=["wrong-status"],

@@ -1,0 +1,61 @@
+"""A backend the binding's set-up hooks fail on (where the reference passes) is a
+finding on that backend, not a crashed run.
+
+``created-as-ok-contract`` answers 200 instead of 201 to a new transaction; the
+reference app's ``seed_contract`` expects 201 and raises ``BindingError``. Before, that
+ended ``parity run --suite contract`` with a traceback (exit 1, no report); now every
+operation reports a divergence at the set-up call, whose trace (the set-up calls up to
+that one) replays to the same divergence."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _parity(*args: str) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-W", "ignore", "-m", "tests.harness.signoff_faults", *args]
+    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+
+
+def test_a_backend_failing_the_set_up_diverges_there_and_replays(tmp_path: Path) -> None:
+    done = _parity(
+        "run",
+        "--suite",
+        "contract",
+        "--backends",
+        "memory,fault:created-as-ok-contract",
+        "--examples",
+        "2",
+        "--seed",
+        "0",
+        "--no-regressions",
+        "--report-dir",
+        str(tmp_path),
+    )
+    assert done.returncode == 1, (done.stdout[-3000:], done.stderr[-3000:])
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    report: dict[str, Any] = json.loads((tmp_path / "parity.json").read_text())
+    operations = [name for name in report["cells"] if name.startswith("contract/")]
+    assert operations and all(
+        report["cells"][name]["fault:created-as-ok-contract"]["status"] == "fail"
+        for name in operations
+    ), report["cells"]
+    first = report["divergences"][0]
+    assert first["request"].startswith("POST /v1/cards/") and "(set-up)" in first["diff"]
+    assert first["differences"] == [
+        {
+            "backend": "fault:created-as-ok-contract",
+            "path": "status",
+            "expected": 201,
+            "actual": 200,
+        }
+    ]
+    replayed = _parity("replay", first["trace"])
+    assert replayed.returncode == 1, replayed.stdout[-2000:]
+    assert "same divergence as recorded" in replayed.stdout, replayed.stdout[-2000:]
