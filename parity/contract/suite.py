@@ -95,6 +95,8 @@ def run(ctx: Any) -> None:
         # Each operation is seeded by its own name, so a shard's block of them (and of
         # the stateful run, the last unit) answers as in a one-machine run.
         for operation in ctx.shard.take([*runner.operations(), STATEFUL]):
+            if ctx.skipped(SUITE, operation if operation == STATEFUL else operation.label):
+                continue
             if operation == STATEFUL:
                 ctx.emit(ScenarioStarted(SUITE, STATEFUL, ctx.backends.names))
                 steps = min(ctx.steps, 10)

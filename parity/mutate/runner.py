@@ -11,7 +11,13 @@ mutant that hangs is stopped with every engine it started. Outcomes:
 - ``timeout``: longer than ``--timeout`` (a mutant that loops); counted as caught;
 - ``survived``: exit 0, no scenario noticed. These are the list to read.
 
-``mutation.json`` and ``mutation.md`` go to the report directory.
+A mutant needs a verdict, not a shrunk trace: every child runs ``--fail-fast`` (it stops
+at the first failing scenario) and ``--shrink-examples 0`` (no shrinking, no minimizer),
+so a caught mutant costs the examples up to its first divergence, not the whole suite.
+
+``mutation.json`` and ``mutation.md`` go to the report directory, rewritten after every
+mutant: a run stopped halfway leaves its partial score. ``--jobs N`` runs N mutants at
+once (each child is a process of its own, in its own process group).
 """
 
 from __future__ import annotations
@@ -23,8 +29,10 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -35,6 +43,8 @@ from parity.reaper import remove_temp_dir, temp_dir
 
 OUTCOMES = {0: "survived", 1: "caught", 2: "crashed"}
 DETECTED = ("caught", "crashed", "timeout")
+#: what every child ``parity run`` gets besides the user's options: a verdict, fast
+VERDICT_ONLY = ("--fail-fast", "--shrink-examples", "0")
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,7 @@ class MutateOptions:
     max_mutants: int | None = None
     seed: int = 0
     timeout: float | None = None  # default: 3 x the unmutated run + 30 s
+    jobs: int = 1  # mutants run at once
 
 
 @dataclass
@@ -76,23 +87,60 @@ def choose(mutants: list[Mutant], limit: int | None, seed: int) -> list[Mutant]:
     return sorted(picked, key=lambda m: m.index)
 
 
+class Children:
+    """The child runs still going. With ``--jobs N`` they are waited on by worker threads,
+    which an interrupt does not reach: :meth:`stop_all` stops every child's process group
+    from the main thread, and no child starts after it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._live: set[subprocess.Popen[str]] = set()
+        self._stopping = False
+
+    def start(self, command: list[str], env: dict[str, str]) -> subprocess.Popen[str] | None:
+        with self._lock:
+            if self._stopping:
+                return None
+            proc = subprocess.Popen(
+                command,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=True,  # its own process group: a timeout stops its engines
+            )
+            self._live.add(proc)
+            return proc
+
+    def done(self, proc: subprocess.Popen[str]) -> None:
+        with self._lock:
+            self._live.discard(proc)
+
+    def stop_all(self) -> None:
+        with self._lock:
+            self._stopping = True
+            live = list(self._live)
+        for proc in live:
+            _stop_group(proc)
+
+
 def _run_child(
-    module: str, run_args: Sequence[str], mutant: int | None, timeout: float | None
+    module: str,
+    run_args: Sequence[str],
+    mutant: int | None,
+    timeout: float | None,
+    children: Children | None = None,
 ) -> tuple[str, float]:
     """One ``parity run`` in a child process, with mutant ``mutant`` of ``module`` loaded."""
     env = {k: v for k, v in os.environ.items() if k != ENV}
     if mutant is not None:
         env[ENV] = f"{module}:{mutant}"
-    command = [sys.executable, "-m", "parity.mutate.hook", "run", *run_args]
+    command = [sys.executable, "-m", "parity.mutate.hook", "run", *run_args, *VERDICT_ONLY]
     started = time.perf_counter()
-    proc = subprocess.Popen(
-        command,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # its own process group: a timeout stops its engines too
-    )
+    children = children or Children()
+    proc = children.start(command, env)
+    if proc is None:  # stopping: an interrupt in the main thread
+        raise KeyboardInterrupt
     try:
         _, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -101,6 +149,8 @@ def _run_child(
     except BaseException:
         _stop_group(proc)
         raise
+    finally:
+        children.done(proc)
     outcome = OUTCOMES.get(proc.returncode, "crashed")
     if mutant is None and outcome != "survived":
         last = (stderr or "").strip().splitlines()[-1:] or [f"exit {proc.returncode}"]
@@ -137,7 +187,6 @@ def run_mutate(options: MutateOptions) -> int:
         results = _run_mutants(options, path, mutants, scratch)
     finally:
         remove_temp_dir(scratch)
-    write_reports(options, path, results)
     detected = sum(r.outcome in DETECTED for r in results)
     survivors = [f"#{r.index}" for r in results if r.outcome == "survived"]
     print(
@@ -158,25 +207,51 @@ def _run_mutants(
     _, baseline = _run_child(options.module, args("unmutated"), None, None)
     timeout = options.timeout or baseline * 3 + 30
     print(f"unmutated run: green in {baseline:.1f}s; timeout per mutant {timeout:.0f}s", flush=True)
-    results: list[MutantResult] = []
-    for n, mutant in enumerate(mutants, start=1):
+    children = Children()
+
+    def one(mutant: Mutant) -> MutantResult:
         outcome, seconds = _run_child(
-            options.module, args(f"m{mutant.index}"), mutant.index, timeout
+            options.module, args(f"m{mutant.index}"), mutant.index, timeout, children
         )
-        results.append(
-            MutantResult(mutant.index, mutant.line, mutant.description, outcome, seconds)
-        )
-        print(f"[{n}/{len(mutants)}] {outcome:8} {mutant.label()} ({seconds:.1f}s)", flush=True)
+        return MutantResult(mutant.index, mutant.line, mutant.description, outcome, seconds)
+
+    results: list[MutantResult] = []
+    pool = ThreadPoolExecutor(max_workers=options.jobs, thread_name_prefix="parity-mutant")
+    try:
+        futures = {pool.submit(one, mutant): mutant for mutant in mutants}
+        for future in as_completed(futures):
+            result = future.result()
+            results.append(result)
+            results.sort(key=lambda r: r.index)
+            write_reports(options, path, results, planned=len(mutants))
+            label = futures[future].label()
+            print(
+                f"[{len(results)}/{len(mutants)}] {result.outcome:8} {label} "
+                f"({result.seconds:.1f}s)",
+                flush=True,
+            )
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        children.stop_all()
+        raise
+    finally:
+        pool.shutdown(wait=True)
     return results
 
 
-def write_reports(options: MutateOptions, path: Path, results: list[MutantResult]) -> None:
+def write_reports(
+    options: MutateOptions, path: Path, results: list[MutantResult], planned: int
+) -> None:
+    """``mutation.json`` and ``mutation.md`` for the mutants run so far (of ``planned``)."""
     detected = sum(r.outcome in DETECTED for r in results)
+    run_args = [*options.run_args, *VERDICT_ONLY]
     data = {
         "kind": "parity-mutation",
         "module": options.module,
         "file": str(path),
-        "run_args": list(options.run_args),
+        "run_args": run_args,
+        "planned": planned,
+        "complete": len(results) == planned,
         "mutants": len(results),
         "detected": detected,
         "score": round(detected / len(results), 4) if results else None,
@@ -184,13 +259,17 @@ def write_reports(options: MutateOptions, path: Path, results: list[MutantResult
     }
     options.report_dir.mkdir(parents=True, exist_ok=True)
     (options.report_dir / "mutation.json").write_text(json.dumps(data, indent=2) + "\n")
+    partial = "" if data["complete"] else f" (partial: {len(results)} of {planned} mutants run)"
     lines = [
-        f"# Mutation score: {detected}/{len(results)} ({data['score']:.0%})",
+        f"# Mutation score: {detected}/{len(results)} ({data['score']:.0%}){partial}",
         "",
-        f"`{options.module}` with `parity run {' '.join(options.run_args)}`.",
+        f"`{options.module}` with `parity run {' '.join(run_args)}`.",
         "",
-        "| mutant | line | change | outcome |",
-        "|---|---|---|---|",
-        *(f"| #{r.index} | {r.line} | `{r.description}` | {r.outcome} |" for r in results),
+        "| mutant | line | change | outcome | seconds |",
+        "|---|---|---|---|---|",
+        *(
+            f"| #{r.index} | {r.line} | `{r.description}` | {r.outcome} | {r.seconds:.1f} |"
+            for r in results
+        ),
     ]
     (options.report_dir / "mutation.md").write_text("\n".join(lines) + "\n")

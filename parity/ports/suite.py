@@ -152,6 +152,8 @@ def run(ctx: RunContext) -> None:
             impls = implementations_of(machine, selection)
             if selection and len(impls) < 2:
                 continue  # nothing selected to compare with its reference
+            if ctx.skipped(SUITE, name, list(impls)):
+                continue
             backends = port_backends(machine, impls, pool)
             engines = {canonical(i.engine): pool.info(i.engine) for i in impls.values() if i.engine}
             ctx.emit(EnginesStarted(engines))  # the report's capability matrix

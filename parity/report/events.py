@@ -37,7 +37,8 @@ class ScenarioStarted:
 
 @dataclass(frozen=True)
 class CellResult:
-    """One scenario on one backend. ``status``: pass | fail | known | unsupported | error."""
+    """One scenario on one backend. ``status``: pass | fail | known | unsupported | error |
+    skipped (not run: ``--fail-fast`` stopped the run before it)."""
 
     status: str
     reason: str = ""

@@ -20,6 +20,7 @@ table{border-collapse:collapse;margin:.6rem 0 1.4rem} th,td{border:1px solid #d0
 padding:.35rem .7rem;text-align:left} th{background:#f6f8fa}
 td.pass{background:#dafbe1} td.fail{background:#ffebe9;font-weight:600}
 td.known{background:#fff8c5} td.unsupported{background:#eaeef2;color:#57606a}
+td.skipped{background:#eaeef2;color:#57606a}
 td.error{background:#ff8182;font-weight:600}
 pre{background:#f6f8fa;padding:.8rem;overflow-x:auto;font-size:12px;border-radius:6px}
 code{background:#f6f8fa;padding:.1rem .3rem;border-radius:4px}

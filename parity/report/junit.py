@@ -42,7 +42,7 @@ def render(report: RunReport) -> str:
             elif status == "error":
                 counts["errors"] += 1
                 ET.SubElement(case, "error", message=cell.get("reason", "error")).text = text
-            elif status in ("unsupported", "known"):
+            elif status in ("unsupported", "known", "skipped"):
                 counts["skipped"] += 1
                 ET.SubElement(case, "skipped", message=f"{status}: {cell.get('reason', '')}")
         for name, value in counts.items():

@@ -17,6 +17,7 @@ ICONS = {
     "known": "⚠️ known",
     "unsupported": "➖ unsupported",  # noqa: RUF001
     "error": "💥 error",
+    "skipped": "⏭️ not run",
 }
 
 

@@ -32,7 +32,7 @@ SCHEMA_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 KIND = "parity-report"
 #: worst first: merging two results for one cell keeps the worse one
-SEVERITY = ["error", "fail", "known", "unsupported", "pass"]
+SEVERITY = ["error", "fail", "known", "unsupported", "skipped", "pass"]
 
 
 class ReportError(ValueError):

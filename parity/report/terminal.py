@@ -35,6 +35,7 @@ STYLE = {
     "fail": "bold red",
     "known": "yellow",
     "unsupported": "dim",
+    "skipped": "dim",
     "error": "bold red",
     "reference": "cyan",
 }

@@ -32,7 +32,7 @@ from parity.report.terminal import TerminalHandler
 from parity.report.writers import FilesHandler
 from parity.run import regressions
 from parity.run.backends import Backends, InfraError, app_record, default_backends, provision
-from parity.run.context import RunContext
+from parity.run.context import FailFast, RunContext
 from parity.run.shard import WHOLE, Shard
 from parity.suites.registry import SuiteNotInstalled, load_suite
 from parity.trace.model import collect_versions
@@ -62,6 +62,8 @@ class RunOptions:
     terminal: bool = True
     #: run only these scenarios (names); None runs every registered one
     scenarios: list[str] | None = None
+    #: stop at the first failing cell; what did not run is reported as skipped
+    fail_fast: bool = False
 
 
 def suite_names(suite: str) -> list[str]:
@@ -258,7 +260,9 @@ def execute(options: RunOptions, config: ParityConfig) -> RunOutcome:
         seed=seed,
         examples=examples,
         steps=options.steps or config.steps,
-        shrink_examples=options.shrink_examples or config.shrink_examples,
+        shrink_examples=(
+            config.shrink_examples if options.shrink_examples is None else options.shrink_examples
+        ),
         scenario_max_examples=dict(caps),
         report_dir=report_dir,
         run_id=run_id,
@@ -268,6 +272,7 @@ def execute(options: RunOptions, config: ParityConfig) -> RunOutcome:
         backend_names=options.backends or [] if names == ["ports"] else backends.names,
         scenario_filter=options.scenarios,
         ticker=ticker,
+        fail_fast=FailFast() if options.fail_fast else None,
     )
     started = time.perf_counter()
     ticker.start()

@@ -49,6 +49,8 @@ def unsupported_cells(ctx: RunContext, needs: frozenset[str]) -> dict[str, CellR
 def run(ctx: RunContext) -> None:
     for path in ctx.shard.take(corpus(ctx.config.regressions)):
         name = path.stem
+        if ctx.skipped(SUITE, name):
+            continue
         ctx.emit(ScenarioStarted(SUITE, name, ctx.backends.names))
         started = time.perf_counter()
         cells: dict[str, CellResult]

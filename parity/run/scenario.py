@@ -32,9 +32,10 @@ from parity.trace.store import save_failure
 
 
 def hypothesis_run(
-    machine: type[LockstepMachine], examples: int, steps: int, seed: int
+    machine: type[LockstepMachine], examples: int, steps: int, seed: int, shrink: bool = True
 ) -> BaseException | None:
-    """Run the machine as a Hypothesis test; the exception it ends with, if any."""
+    """Run the machine as a Hypothesis test; the exception it ends with, if any.
+    ``shrink=False`` (``--shrink-examples 0``): the first failing example is the answer."""
     config = hypothesis_settings(
         max_examples=examples,
         stateful_step_count=steps,
@@ -48,7 +49,8 @@ def hypothesis_run(
         # no explain phase: it re-runs the shrunk example with each part varied, only to
         # print "can vary freely" comments a quiet run never shows (a found divergence
         # cost twice its shrinking in lockstep examples)
-        phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
+        phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target]
+        + ([Phase.shrink] if shrink else []),
     )
     test = hypothesis_seed(seed)(get_state_machine_test(machine, settings=config))
     try:
@@ -191,16 +193,18 @@ def run_scenario(
     ctx.emit(ScenarioStarted(suite, name, list(ctx.backends.names)))
     tally = _Tally()
     examples = ctx.shard.examples(ctx.examples_for(name))
+    # --shrink-examples 0: a verdict only (`parity mutate`), no shrinking, no minimizer
+    shrink = ctx.shrink_examples != 0
     attempt = 0
     while remaining:
         attempt += 1
         session = ctx.session(remaining, f"{name}{attempt}")
         try:
             error = hypothesis_run(
-                machine.bind(session), examples, ctx.steps, ctx.shard.seed(ctx.seed)
+                machine.bind(session), examples, ctx.steps, ctx.shard.seed(ctx.seed), shrink
             )
             final = found_trace(session, error)
-            if final is not None and session.down is None:
+            if final is not None and session.down is None and shrink:
                 final = minimize(final, session)  # calls Hypothesis's shrink left in
         finally:
             session.close()
@@ -218,6 +222,10 @@ def run_scenario(
             failed = report_divergence(ctx, suite, name, final)
             cells.update(failed)
             remaining = [b for b in remaining if b not in failed]
+            if ctx.fail_fast is not None:  # the other backends' verdicts wait for a full run
+                skipped = CellResult("skipped", f"not run: --fail-fast stopped at {name}")
+                cells.update({b: skipped for b in remaining if b != ctx.reference})
+                remaining = [ctx.reference]
             if remaining == [ctx.reference] or len(remaining) < 2:
                 cells.setdefault(ctx.reference, CellResult("pass"))
                 break
@@ -254,7 +262,7 @@ def _unreplayable(error: BaseException | None) -> bool:
 
 
 def _with_work(cell: CellResult, tally: _Tally, backend: str) -> CellResult:
-    if cell.status == "unsupported":
+    if cell.status in ("unsupported", "skipped"):
         return cell
     return CellResult(
         cell.status,

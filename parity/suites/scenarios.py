@@ -30,4 +30,5 @@ def run(ctx: RunContext) -> None:
     wanted = ctx.scenario_filter or list(found)
     check_names(found, wanted)
     for name in wanted:
-        run_scenario(ctx, found[name])
+        if not ctx.skipped("scenarios", name):
+            run_scenario(ctx, found[name])

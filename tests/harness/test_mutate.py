@@ -147,6 +147,8 @@ def test_parity_mutate_scores_caught_and_surviving_mutants(tmp_path: Path) -> No
             "toyproj.sqlstore",
             "--examples",
             "10",
+            "--jobs",
+            "2",
             "--report-dir",
             str(reports),
         ],
@@ -163,6 +165,9 @@ def test_parity_mutate_scores_caught_and_surviving_mutants(tmp_path: Path) -> No
     assert outcomes["10 -> 11"] == "caught"
     assert outcomes["+ -> -"] == "survived"  # dead code: no scenario can see it
     assert data["detected"] == 2 and data["mutants"] == 5 and data["score"] == 0.4
+    assert data["complete"] is True and data["planned"] == 5
+    assert [r["index"] for r in data["results"]] == [0, 1, 2, 3, 4]  # --jobs 2: in order
+    assert data["run_args"][-3:] == ["--fail-fast", "--shrink-examples", "0"]  # a verdict only
     assert "detection score 2/5" in proc.stdout
     assert "| #4 | 17 | `+ -> -` | survived |" in (reports / "mutation.md").read_text()
     assert list((tmp_path / "tmp").iterdir()) == []  # its scratch dir (child reports) went
@@ -194,3 +199,15 @@ def test_an_unmutated_run_that_is_not_green_is_refused(tmp_path: Path) -> None:
     assert list((tmp_path / "tmp").iterdir()) == []  # the scratch dir goes on error too
     assert "the unmutated run is not green" in proc.stderr
     assert proc.stderr.count("\n") == 1  # one line, no traceback
+
+
+def test_reports_written_before_the_last_mutant_say_they_are_partial(tmp_path: Path) -> None:
+    from parity.mutate.runner import MutantResult, MutateOptions, write_reports
+
+    options = MutateOptions("toyproj.sqlstore", ("--examples", "10"), tmp_path)
+    done = [MutantResult(0, 7, "10 -> 11", "caught", 1.5)]
+    write_reports(options, tmp_path / "sqlstore.py", done, planned=5)
+    data = json.loads((tmp_path / "mutation.json").read_text())
+    assert (data["complete"], data["mutants"], data["planned"], data["score"]) == (False, 1, 5, 1)
+    first = (tmp_path / "mutation.md").read_text().splitlines()[0]
+    assert first == "# Mutation score: 1/1 (100%) (partial: 1 of 5 mutants run)"
