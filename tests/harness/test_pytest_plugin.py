@@ -84,3 +84,21 @@ def test_parallel_run_merges_worker_reports(tmp_path: Path) -> None:
     assert len(data["machines"]) == 2  # one entry per xdist worker
     assert all(m.split(":")[1].startswith("gw") for m in data["machines"])
     assert (tmp_path / "index.html").is_file()
+
+
+def test_parity_session_takes_shrink_examples_from_tool_parity(tmp_path: Path) -> None:
+    """One place decides the option: ``[tool.parity] shrink_examples`` bounds a user's
+    ``parity_session`` as it bounds ``parity run`` (left out: unbounded)."""
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert "\n[tool.parity]\n" in pyproject
+    (tmp_path / "test_budget.py").write_text(
+        "def test_budget(parity_session):\n    assert parity_session.shrink_examples == 7\n"
+    )
+    (tmp_path / "pyproject.toml").write_text(
+        pyproject.replace("\n[tool.parity]\n", "\n[tool.parity]\nshrink_examples = 7\n", 1)
+    )
+    proc = _pytest("--parity-backends", "memory", "test_budget.py", cwd=tmp_path)
+    assert proc.returncode == 0 and "1 passed" in proc.stdout, proc.stdout + proc.stderr
+    (tmp_path / "pyproject.toml").write_text(pyproject)
+    proc = _pytest("--parity-backends", "memory", "test_budget.py", cwd=tmp_path)
+    assert proc.returncode == 1 and "assert None == 7" in proc.stdout, proc.stdout
