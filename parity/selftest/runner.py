@@ -119,6 +119,8 @@ def check_fault(
             regressions=False,
             terminal=False,
             scenarios=(list(engine.scenarios) or None) if suite != "contract" else None,
+            fail_fast=True,  # one catch is the verdict: the contract suite's other
+            # operations (minutes at a profile's depth) would only repeat it
         ),
         config,
     )
