@@ -1,9 +1,8 @@
 """The crash scenario: green on atomic backends, and it catches a non-atomic one.
 
-The planted backend (:mod:`tests.scenarios.split_outbox`) runs in a subprocess
-(:mod:`tests.scenarios.crash_faults` registers it), so it never joins this process's
-fault registry: ``parity selftest`` and its tests do not see it. The fast proof that a
-crash exposes it is in :mod:`tests.scenarios.test_crash_seam` (always run).
+The planted backend (``crash-split-outbox-sqlite``, :mod:`scenarios.migration_bugs.sql`)
+runs in a subprocess (``python -m scenarios.migration_bugs`` registers it). The fast
+proof that a crash exposes it is in :mod:`tests.scenarios.test_crash_seam` (always run).
 """
 
 from __future__ import annotations
@@ -38,8 +37,8 @@ def test_crash_scenario_is_green_on_atomic_backends(healthy: Runner) -> None:
 def test_crash_scenario_catches_a_backend_that_commits_its_outbox_separately(
     tmp_path: Path,
 ) -> None:
-    argv = [sys.executable, "-W", "ignore", "-m", "tests.scenarios.crash_faults", "run"]
-    argv += ["--backends", "memory,fault:split-outbox", "--scenarios", "crash"]
+    argv = [sys.executable, "-W", "ignore", "-m", "scenarios.migration_bugs", "run"]
+    argv += ["--backends", "memory,fault:crash-split-outbox-sqlite", "--scenarios", "crash"]
     argv += ["--examples", "30", "--seed", "1", "--no-regressions"]
     argv += ["--report-dir", str(tmp_path)]
     try:
@@ -51,11 +50,14 @@ def test_crash_scenario_catches_a_backend_that_commits_its_outbox_separately(
     assert done.returncode == 1, (done.stdout[-3000:], done.stderr[-3000:])
     report = json.loads((tmp_path / "parity.json").read_text())
     (divergence,) = report["divergences"]
-    assert divergence["backends"] == ["fault:split-outbox"]
+    assert divergence["backends"] == ["fault:crash-split-outbox-sqlite"]
     paths = [call["path"] for call in divergence["calls"]]
     assert "/_parity/crash/arm" in paths and "/_parity/restart" in paths
     crashed = paths.index("/_parity/crash/arm") + 1
-    assert divergence["calls"][crashed]["status"] == {"memory": 500, "fault:split-outbox": 500}
+    assert divergence["calls"][crashed]["status"] == {
+        "memory": 500,
+        "fault:crash-split-outbox-sqlite": 500,
+    }
     # shrunk to: sign up, open a card, arm, the crashed request, restart, one read
     assert len(divergence["calls"]) <= 8, paths
 

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from reference_app.backends.registry import create_backend
 from reference_app.bootstrap import create_app
 from reference_app.settings import Settings
-from tests.scenarios.split_outbox import SplitOutboxBackend
+from scenarios.migration_bugs.sql import SplitOutboxBackend
 
 ADMIN = {"Authorization": "Bearer crash-admin"}
 PURCHASE = {"type": "purchase", "amount_cents": 125}
