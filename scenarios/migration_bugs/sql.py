@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 from parity import AppBinding, Store, register_fault
 from reference_app.backends.sql import Dialect
 from reference_app.backends.sql.database import TransactionAborted
-from reference_app.backends.sql.mapping import IDEMPOTENCY, USERS, TableSpec
+from reference_app.backends.sql.mapping import IDEMPOTENCY, USERS, TableSpec, spec_for
 from reference_app.backends.sql.unit_of_work import SqlBackend, SqlUnitOfWork
 from reference_app.backends.sqlite import SqliteBackend
 from reference_app.domain.model import Card, OutboxEvent, User
@@ -35,6 +35,8 @@ from reference_app.service_layer.unit_of_work import (
     CommitConflict,
     Insert,
     PageQuery,
+    Update,
+    UpdateDelivery,
 )
 
 #: the API's maximum page size, as a repository that hard-codes it would
@@ -144,6 +146,95 @@ class SessionZoneUnitOfWork(SqlUnitOfWork):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self._dialect = dataclasses.replace(self._dialect, encode_ts=_naive_utc)
+
+
+#: MySQL's "no date": what a port whose old store had no NULLs writes for "never"
+ZERO_DATE = "0000-00-00 00:00:00"
+
+
+def _zero_date_dialect(dialect: Dialect) -> Dialect:
+    decode = dialect.decode_ts
+
+    def decode_ts(value: Any) -> Any:
+        return None if isinstance(value, str) and value.startswith("0000-00-00") else decode(value)
+
+    return dataclasses.replace(dialect, decode_ts=decode_ts)
+
+
+class ZeroDateUnitOfWork(SqlUnitOfWork):
+    """Store settings (MariaDB), with :func:`server_mode_backend`: a timestamp that is not
+    set yet (a card request's ``decided_at``, an event's ``published_at``) is written as
+    MySQL's zero date instead of NULL and read back as "never". MariaDB's default
+    ``sql_mode`` accepts the zero date even in strict mode; a server whose ``sql_mode``
+    has ``NO_ZERO_DATE`` (with strict mode) refuses the insert. Ordinary tests pass: the
+    team's server keeps the default ``sql_mode``, and the port lets the server's mode
+    stand."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._dialect = _zero_date_dialect(self._dialect)
+
+    def _statement(self, change: Change) -> tuple[str, list[Any]]:
+        sql, params = super()._statement(change)
+        if isinstance(change, Insert | Update | UpdateDelivery):
+            entity = change.event if isinstance(change, UpdateDelivery) else change.entity
+            spec = spec_for(entity)
+            insert = isinstance(change, Insert)
+            columns = spec.columns if insert else spec.non_key_columns
+            first = len(self._q.ns) if insert else 0  # where the column values start
+            for i, column in enumerate(columns, start=first):
+                if column.kind == "ts" and params[i] is None:
+                    params[i] = ZERO_DATE
+        return sql, params
+
+
+def server_mode_backend(uow_type: type[SqlUnitOfWork]) -> type[SqlBackend]:
+    """The MariaDB backend with ``uow_type`` units of work and sessions that keep the
+    server's ``sql_mode``, adding only the ``ANSI_QUOTES`` the shared SQL's quoting
+    needs (``SET SESSION sql_mode = CONCAT(@@GLOBAL.sql_mode, ',ANSI_QUOTES')``), where
+    the reference app sets the whole mode it relies on."""
+    from reference_app.backends import mysql
+
+    class ServerModePool(mysql._Pool):
+        def _connect(self, database: str | None = "") -> Any:
+            conn = super()._connect(database)
+            with conn.cursor() as cur:
+                cur.execute("SET SESSION sql_mode = CONCAT(@@GLOBAL.sql_mode, ',ANSI_QUOTES')")
+            return conn
+
+    class ServerModeDatabase(mysql.MysqlDatabase):
+        def __init__(self, url: str, default_database: str = "ledger") -> None:
+            self.url = url
+            self._default_database = default_database
+            key = (url, default_database)
+            pool = _SERVER_MODE_POOLS.get(key)
+            if pool is None or pool.closed:
+                pool = _SERVER_MODE_POOLS[key] = ServerModePool(url)
+                pool.open(default_database)
+            self._pool = pool
+            self.dialect = pool.dialect
+
+        def reopen(self) -> ServerModeDatabase:
+            return ServerModeDatabase(self.url, self._default_database)
+
+    class ServerModeBackend(planted_backend(mysql.MysqlBackend, uow_type)):  # type: ignore[misc]
+        @classmethod
+        def from_settings(cls, settings: Any, *, migrate: bool = True) -> Any:
+            db = ServerModeDatabase(
+                mysql.normalise_url(settings.database_url), settings.table_prefix.lower()
+            )
+            return cls(
+                db,
+                mysql.namespace_ident(settings.table_prefix, ""),
+                namespace=mysql.namespace_key(settings.namespace),
+                migrate_now=migrate,
+            )
+
+    return ServerModeBackend
+
+
+#: pools of :func:`server_mode_backend`, per (url, database), as the backend's are
+_SERVER_MODE_POOLS: dict[tuple[str, str], Any] = {}
 
 
 # --- Rare paths ---------------------------------------------------------------------------
@@ -271,8 +362,11 @@ def _engine_backend(kind: str) -> type[SqlBackend]:
 SplitOutboxBackend = planted_backend(SqliteBackend, SplitOutboxUnitOfWork)
 
 
-def builder(uow_type: type[SqlUnitOfWork]) -> Callable[[AppBinding, Store], Any]:
-    """The fault's app: the reference app on the store's own SQL backend, planted."""
+def builder(
+    uow_type: type[SqlUnitOfWork], *, server_mode: bool = False
+) -> Callable[[AppBinding, Store], Any]:
+    """The fault's app: the reference app on the store's own SQL backend, planted
+    (``server_mode``: MariaDB sessions in the server's ``sql_mode``)."""
 
     def build(binding: AppBinding, store: Store) -> Any:
         from reference_app.bootstrap import create_app
@@ -281,7 +375,11 @@ def builder(uow_type: type[SqlUnitOfWork]) -> Callable[[AppBinding, Store], Any]
         assert isinstance(binding, ReferenceBinding)
         settings = binding.settings_for(store)
         # every concrete SQL backend has a from_settings classmethod (not on the base)
-        backend: Any = planted_backend(_engine_backend(store.kind), uow_type)
+        backend: Any = (
+            server_mode_backend(uow_type)
+            if server_mode
+            else planted_backend(_engine_backend(store.kind), uow_type)
+        )
         return create_app(settings, backend=backend.from_settings(settings))
 
     return build
@@ -297,6 +395,8 @@ class Bug:
     base: str
     scenarios: tuple[str, ...]
     suite: str = "scenarios"
+    #: MariaDB sessions keep the server's sql_mode (:func:`server_mode_backend`)
+    server_mode: bool = False
 
 
 def _each(
@@ -351,6 +451,15 @@ BUGS: list[Bug] = [
         ("texture",),
         {"postgres": f"{POSTGRES_BASE}+tz={HOSTILE_TZ}"},
     ),
+    Bug(
+        "settings-zero-dates-mysql",
+        "Store settings: unset timestamps written as MySQL's zero date, in the server's "
+        "sql_mode (refused where it has NO_ZERO_DATE)",
+        ZeroDateUnitOfWork,
+        f"{MYSQL_BASE}+sql-mode",
+        ("ledger",),
+        server_mode=True,
+    ),
     *_each(
         "rare-scope-only-takeover",
         "Rare path: an idempotency record replaced by scope alone (no token check): an "
@@ -392,7 +501,7 @@ for _bug in BUGS:
     register_fault(
         _bug.name,
         _bug.description,
-        builder(_bug.uow_type),
+        builder(_bug.uow_type, server_mode=_bug.server_mode),
         scenarios=_bug.scenarios,
         base=_bug.base,
         suite=_bug.suite,
