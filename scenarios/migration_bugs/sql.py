@@ -237,6 +237,68 @@ def server_mode_backend(uow_type: type[SqlUnitOfWork]) -> type[SqlBackend]:
 _SERVER_MODE_POOLS: dict[tuple[str, str], Any] = {}
 
 
+def immutable_reads_backend(uow_type: type[SqlUnitOfWork]) -> type[SqlBackend]:
+    """Store settings (SQLite): reads go through a fresh read-only, lock-free connection
+    (``file:…?immutable=1``), and the port leaves the journal mode to the database file.
+    In the default rollback journal a commit lands in the database file itself, so the
+    team measured faster reads and saw no difference. In WAL mode (a file an operator or
+    another tool switched to WAL keeps it for every connection) a commit sits in the
+    ``-wal`` file until a checkpoint, which an immutable reader never looks at: a row
+    just written is not there."""
+    import sqlite3
+    from pathlib import Path
+
+    from reference_app.backends import sqlite as sq
+
+    class JournalAsFoundPool(sq._Pool):
+        def _connect(self) -> sqlite3.Connection:
+            conn = sqlite3.connect(
+                self.path,
+                timeout=sq.BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            conn.execute(f"PRAGMA busy_timeout = {sq.BUSY_TIMEOUT_MS}")
+            return conn
+
+    class ImmutableReadDatabase(sq.SqliteDatabase):
+        def __init__(self, path: str) -> None:
+            self.path = path
+            self._pool = JournalAsFoundPool(path)
+            self._pool.refs = 1
+            self._closed = False
+
+        def query(self, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
+            uri = f"{Path(self.path).resolve().as_uri()}?immutable=1"
+            conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            try:
+                return conn.execute(sql, params).fetchall()
+            finally:
+                conn.close()
+
+        def reopen(self) -> ImmutableReadDatabase:
+            return ImmutableReadDatabase(self.path)
+
+        def close(self) -> None:
+            if not self._closed:
+                self._closed = True
+                self._pool.refs = 0
+                self._pool.close_idle()
+
+    class ImmutableReadBackend(planted_backend(sq.SqliteBackend, uow_type)):  # type: ignore[misc]
+        @classmethod
+        def from_settings(cls, settings: Any, *, migrate: bool = True) -> Any:
+            db = ImmutableReadDatabase(sq.database_path(settings.database_url))
+            return cls(
+                db,
+                sq.namespace_ident(settings.table_prefix, ""),
+                namespace=settings.namespace,
+                migrate_now=migrate,
+            )
+
+    return ImmutableReadBackend
+
+
 # --- Rare paths ---------------------------------------------------------------------------
 
 
@@ -362,11 +424,15 @@ def _engine_backend(kind: str) -> type[SqlBackend]:
 SplitOutboxBackend = planted_backend(SqliteBackend, SplitOutboxUnitOfWork)
 
 
+#: builds a backend of its own around a unit of work (a bug in how the store is opened)
+BackendFactory = Callable[[type[SqlUnitOfWork]], type[SqlBackend]]
+
+
 def builder(
-    uow_type: type[SqlUnitOfWork], *, server_mode: bool = False
+    uow_type: type[SqlUnitOfWork], store_backend: BackendFactory | None = None
 ) -> Callable[[AppBinding, Store], Any]:
-    """The fault's app: the reference app on the store's own SQL backend, planted
-    (``server_mode``: MariaDB sessions in the server's ``sql_mode``)."""
+    """The fault's app: the reference app on the store's own SQL backend, planted (or on
+    ``store_backend(uow_type)`` when the bug is in how the store is opened)."""
 
     def build(binding: AppBinding, store: Store) -> Any:
         from reference_app.bootstrap import create_app
@@ -376,8 +442,8 @@ def builder(
         settings = binding.settings_for(store)
         # every concrete SQL backend has a from_settings classmethod (not on the base)
         backend: Any = (
-            server_mode_backend(uow_type)
-            if server_mode
+            store_backend(uow_type)
+            if store_backend is not None
             else planted_backend(_engine_backend(store.kind), uow_type)
         )
         return create_app(settings, backend=backend.from_settings(settings))
@@ -395,8 +461,8 @@ class Bug:
     base: str
     scenarios: tuple[str, ...]
     suite: str = "scenarios"
-    #: MariaDB sessions keep the server's sql_mode (:func:`server_mode_backend`)
-    server_mode: bool = False
+    #: the bug is (also) in how the store is opened: this builds the backend
+    store_backend: BackendFactory | None = None
 
 
 def _each(
@@ -458,7 +524,16 @@ BUGS: list[Bug] = [
         ZeroDateUnitOfWork,
         f"{MYSQL_BASE}+sql-mode",
         ("ledger",),
-        server_mode=True,
+        store_backend=server_mode_backend,
+    ),
+    Bug(
+        "settings-immutable-reads-sqlite",
+        "Store settings: reads through an immutable (lock-free) connection, blind to a "
+        "WAL database's uncheckpointed commits",
+        SqlUnitOfWork,
+        f"{SQLITE_BASE}+journal=wal",
+        ("ledger",),
+        store_backend=immutable_reads_backend,
     ),
     *_each(
         "rare-scope-only-takeover",
@@ -501,7 +576,7 @@ for _bug in BUGS:
     register_fault(
         _bug.name,
         _bug.description,
-        builder(_bug.uow_type, server_mode=_bug.server_mode),
+        builder(_bug.uow_type, _bug.store_backend),
         scenarios=_bug.scenarios,
         base=_bug.base,
         suite=_bug.suite,
