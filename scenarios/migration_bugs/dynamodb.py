@@ -42,6 +42,7 @@ from reference_app.domain.model import (
     IdempotencyRecord,
     IdempotencyState,
     OutboxEvent,
+    Transaction,
 )
 from reference_app.domain.timefmt import parse_ts
 from reference_app.service_layer.unit_of_work import (
@@ -165,6 +166,35 @@ class MillisecondTimesUnitOfWork(DynamoDbUnitOfWork):
             yield op
 
 
+def iso_z(when: datetime) -> str:
+    """``when.isoformat()`` with a ``Z``: no fraction at all when it is ``.000000``."""
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class IsoSortKeys(Keys):
+    """A transaction's sort key built with ``isoformat()``: variable-width text.
+
+    ``TXN#{created_at.isoformat()}#{id}`` reads well and round-trips, but ``isoformat``
+    leaves the fraction out of a whole second: ``…:05Z`` sorts *after* ``…:05.000001Z``
+    (``Z`` > ``.``), so a transaction made on a whole second is listed as newer than the
+    ones later in that second. A still clock makes every time a whole second (all the
+    same width); a ticking one mixes them.
+    """
+
+    def transaction(self, txn: Transaction) -> Key:
+        return self._k(f"CARD#{txn.card_id}", f"TXN#{iso_z(txn.created_at)}#{txn.id}")
+
+
+class IsoSortKeyUnitOfWork(DynamoDbUnitOfWork):
+    """The transactions listing's cursor key built the same way as :class:`IsoSortKeys`."""
+
+    def _query(self, partition: str, *, after: str | None, **options: Any) -> list[Item]:
+        if after is not None and after.startswith("TXN#"):
+            when, _, entity_id = after.removeprefix("TXN#").partition("#")
+            after = f"TXN#{iso_z(parse_ts(when))}#{entity_id}"
+        return super()._query(partition, after=after, **options)
+
+
 # --- Data -------------------------------------------------------------------------------
 
 
@@ -264,6 +294,25 @@ class TakeoverAsInsertUnitOfWork(DynamoDbUnitOfWork):
                 for name in ("ExpressionAttributeNames", "ExpressionAttributeValues"):
                     put.pop(name, None)
                 put["ConditionExpression"] = _NOT_EXISTS
+                op = replace(op, item={"Put": put})
+            yield op
+
+
+class ClaimWithoutConditionUnitOfWork(DynamoDbUnitOfWork):
+    """A new key's first claim put without ``attribute_not_exists(pk)``.
+
+    The service has just read the key and found nothing, so the port's claim is a plain
+    ``Put`` ("we checked"). Sequentially that is right; two requests with the same new key
+    racing between that read and the write both claim it, both run the purchase, and the
+    card is charged twice. Only a same-key race between read and claim shows it.
+    """
+
+    def _ops(self, change: Change) -> Iterator[_Op]:
+        for op in super()._ops(change):
+            if isinstance(change, ClaimIdempotency) and change.replaces_token is None:
+                put = dict(op.item["Put"])
+                put.pop("ConditionExpression", None)
+                put.pop("ReturnValuesOnConditionCheckFailure", None)
                 op = replace(op, item={"Put": put})
             yield op
 
@@ -426,6 +475,13 @@ _plant(
     scenarios=TEXTURE,
 )
 _plant(
+    "time-iso-sort-key-dynamodb",
+    "Time: transaction sort keys as variable-width isoformat() text",
+    uow=IsoSortKeyUnitOfWork,
+    keys=IsoSortKeys,
+    scenarios=TEXTURE,
+)
+_plant(
     "data-email-casefold-dynamodb",
     "Data: e-mail guard key casefolded (ß = ss)",
     keys=CasefoldEmailKeys,
@@ -460,6 +516,12 @@ _plant(
     "Rare paths: abandoned claim taken over with attribute_not_exists",
     uow=TakeoverAsInsertUnitOfWork,
     scenarios=("idempotency",),
+)
+_plant(
+    "rare-claim-without-condition-dynamodb",
+    "Rare paths: a new key's idempotency claim put without attribute_not_exists",
+    uow=ClaimWithoutConditionUnitOfWork,
+    scenarios=("idempotency", "concurrency"),
 )
 _plant(
     "rare-release-unconditional-dynamodb",
