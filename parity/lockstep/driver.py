@@ -94,6 +94,7 @@ class LockstepDriver:
         executor: ThreadPoolExecutor,
         options: DiffOptions | None = None,
         raise_on_divergence: bool = True,
+        store_alive: Callable[[str], bool] | None = None,
     ) -> None:
         if reference not in targets:
             raise ValueError(f"reference backend {reference!r} is not among {sorted(targets)}")
@@ -108,6 +109,9 @@ class LockstepDriver:
         self._held = False
         #: the first backend found unavailable; the session stops the run on it
         self.down: BackendDown | None = None
+        #: can backend ``name``'s store still open a namespace? Asked when it answers 503
+        #: (None: never asked, every 503 is a store that is down)
+        self.store_alive = store_alive
         self.steps: list[Step] = []
         #: every request sent and not yet known to be answered (see :meth:`settle`)
         self._inflight: list[Future[Response]] = []
@@ -214,12 +218,28 @@ class LockstepDriver:
 
     # comparing ------------------------------------------------------------------------
 
+    def _answered_503(self, name: str, responses: dict[str, Response]) -> bool:
+        """Is ``name``'s 503 an answer to compare rather than a store that is down?
+
+        Service Unavailable usually means the store is unreachable: infrastructure, the
+        run ends (exit 2). But an app also answers 503 when its store *refuses* what a
+        port sends (a MariaDB ``sql_mode`` rejecting a zero date, mapped to "store
+        unavailable"): that is a migration bug, and only this backend shows it. So when
+        the reference answered otherwise and the store still opens a fresh namespace,
+        the 503 is compared like any answer."""
+        if self.store_alive is None or responses[self.reference].status == 503:
+            return False
+        try:
+            return self.store_alive(name)
+        except Exception:
+            return False
+
     def _compare(
         self, request: NormalizedRequest, responses: dict[str, Response], step: Step
     ) -> Response:
         started = time.perf_counter()
         for name, resp in responses.items():
-            if resp.status == 503:  # Service Unavailable: the store is down, not different
+            if resp.status == 503 and not self._answered_503(name, responses):
                 self.down = BackendDown(name, resp.status, resp.text[:200])
                 raise self.down
         normalized = {

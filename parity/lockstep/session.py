@@ -74,7 +74,8 @@ class LockstepSession:
         self.seed = seed
         # Big enough for every backend times several held (paused) requests.
         self.executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="parity")
-        #: set when a backend answered 503: the store is down, the run is over (exit 2)
+        #: set when a backend's store is down (a 503 and no namespace opens, or no
+        #: namespace opens at all): the run is over (exit 2)
         self.down: BackendDown | None = None
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
@@ -129,9 +130,21 @@ class LockstepSession:
             if isinstance(error, BackendDown):
                 self.down = error
             raise error
-        driver = LockstepDriver(targets, self.reference, self.executor, self.options)
+        driver = LockstepDriver(
+            targets, self.reference, self.executor, self.options, store_alive=self._store_alive
+        )
         self.stats.setup_seconds += time.perf_counter() - started
         return driver
+
+    def _store_alive(self, name: str) -> bool:
+        """Does backend ``name``'s store still open (and drop) a fresh namespace?"""
+        factory = self.factories[name]
+        try:
+            target = factory.new_target(self.namespace())
+        except Exception:
+            return False
+        factory.release(target)
+        return True
 
     def finish(
         self, driver: LockstepDriver, scenario: str, final: bool, error: BaseException | None

@@ -1,4 +1,5 @@
-"""A store that dies mid-run is an infrastructure error (exit 2), never a divergence."""
+"""A store that dies mid-run is an infrastructure error (exit 2), never a divergence; a
+503 from a backend whose store is still up is an answer like any other."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from parity.engines.postgres import LocalPostgresEngine
-from parity.lockstep.divergence import BackendDown, find_backend_down
+from parity.lockstep.divergence import BackendDown, Divergence, find_backend_down
 from parity.lockstep.driver import LockstepDriver
 from parity.targets.base import Response
 from tests.processes import parity_command
@@ -53,6 +54,43 @@ def test_a_503_is_backend_down_not_a_divergence() -> None:
     assert driver.down is caught.value
     group = BaseExceptionGroup("many", [ValueError("x"), caught.value])
     assert find_backend_down(group) is caught.value
+
+
+def _fail(name: str) -> bool:
+    raise OSError("connection refused")
+
+
+@pytest.mark.parametrize("alive", [lambda name: False, _fail])
+def test_a_503_from_a_store_that_opens_no_namespace_is_down(alive: object) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        targets = {"memory": _Answers("memory", 201), "pg": _Answers("pg", 503)}
+        driver = LockstepDriver(targets, "memory", pool, store_alive=alive)  # type: ignore[arg-type]
+        with pytest.raises(BackendDown):
+            driver.call("POST", "/v1/users")
+
+
+def test_a_503_from_a_store_that_is_up_is_a_divergence() -> None:
+    """A port whose store refuses what it sends (mapped by the app to 503) is a
+    migration bug only that backend shows: compared, shrunk and replayed like any."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    asked: list[str] = []
+
+    def alive(name: str) -> bool:
+        asked.append(name)
+        return True
+
+    with ThreadPoolExecutor(2) as pool:
+        targets = {"memory": _Answers("memory", 201), "pg": _Answers("pg", 503)}
+        driver = LockstepDriver(targets, "memory", pool, store_alive=alive)
+        with pytest.raises(Divergence) as caught:
+            driver.call("POST", "/v1/users")
+    assert asked == ["pg"] and driver.down is None
+    assert [(d.path, d.expected, d.actual) for d in caught.value.step.differences["pg"]] == [
+        ("status", 201, 503)
+    ]
 
 
 def test_killing_postgres_mid_run_exits_2_with_one_clear_line(tmp_path: Path) -> None:
