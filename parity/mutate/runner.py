@@ -65,6 +65,22 @@ class MutantResult:
     description: str
     outcome: str
     seconds: float
+    #: the first failing cell ("scenarios/ledger on sqlite") when caught: which scenario
+    #: noticed, and where the child spent its time
+    caught_by: str = ""
+
+
+def first_failure(report_dir: Path) -> str:
+    """The first failing (or erroring) cell of a child run's ``parity.json``, if any."""
+    try:
+        cells = json.loads((report_dir / "parity.json").read_text())["cells"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    for key, row in cells.items():
+        for backend, cell in row.items():
+            if cell.get("status") in ("fail", "error"):
+                return f"{key} on {backend}"
+    return ""
 
 
 def module_source(module: str) -> tuple[Path, str]:
@@ -210,10 +226,10 @@ def _run_mutants(
     children = Children()
 
     def one(mutant: Mutant) -> MutantResult:
-        outcome, seconds = _run_child(
-            options.module, args(f"m{mutant.index}"), mutant.index, timeout, children
-        )
-        return MutantResult(mutant.index, mutant.line, mutant.description, outcome, seconds)
+        tag = f"m{mutant.index}"
+        outcome, seconds = _run_child(options.module, args(tag), mutant.index, timeout, children)
+        by = first_failure(scratch / tag) if outcome == "caught" else ""
+        return MutantResult(mutant.index, mutant.line, mutant.description, outcome, seconds, by)
 
     results: list[MutantResult] = []
     pool = ThreadPoolExecutor(max_workers=options.jobs, thread_name_prefix="parity-mutant")
@@ -265,10 +281,11 @@ def write_reports(
         "",
         f"`{options.module}` with `parity run {' '.join(run_args)}`.",
         "",
-        "| mutant | line | change | outcome | seconds |",
-        "|---|---|---|---|---|",
+        "| mutant | line | change | outcome | seconds | caught by |",
+        "|---|---|---|---|---|---|",
         *(
-            f"| #{r.index} | {r.line} | `{r.description}` | {r.outcome} | {r.seconds:.1f} |"
+            f"| #{r.index} | {r.line} | `{r.description}` | {r.outcome} | {r.seconds:.1f} "
+            f"| {r.caught_by} |"
             for r in results
         ),
     ]

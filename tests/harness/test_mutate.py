@@ -164,6 +164,9 @@ def test_parity_mutate_scores_caught_and_surviving_mutants(tmp_path: Path) -> No
     assert outcomes[">= -> >"] == "caught"  # 10 is "big" on memory, not on the mutant
     assert outcomes["10 -> 11"] == "caught"
     assert outcomes["+ -> -"] == "survived"  # dead code: no scenario can see it
+    by = {r["description"]: r["caught_by"] for r in data["results"]}
+    assert by[">= -> >"] == "scenarios/Items on sqlite"  # which scenario noticed
+    assert by["+ -> -"] == ""
     assert data["detected"] == 2 and data["mutants"] == 5 and data["score"] == 0.4
     assert data["complete"] is True and data["planned"] == 5
     assert [r["index"] for r in data["results"]] == [0, 1, 2, 3, 4]  # --jobs 2: in order
