@@ -48,12 +48,12 @@ from reference_app.domain.timefmt import parse_ts
 from reference_app.service_layer.unit_of_work import (
     Change,
     ClaimIdempotency,
-    Insert,
     PageQuery,
     ReleaseIdempotency,
 )
 from reference_app.settings import Settings
 from scenarios.binding import ReferenceBinding
+from scenarios.migration_bugs.common import SplitOutbox
 
 BASE = "dynamodb@moto-server"
 THROTTLE = f"{BASE}+throttle"
@@ -420,11 +420,7 @@ class LeaseTtlUnitOfWork(DynamoDbUnitOfWork):
 # --- Crash windows ----------------------------------------------------------------------
 
 
-def _is_event(change: Change) -> bool:
-    return isinstance(change, Insert) and isinstance(change.entity, OutboxEvent)
-
-
-class SplitOutboxUnitOfWork(DynamoDbUnitOfWork):
+class SplitOutboxUnitOfWork(SplitOutbox, DynamoDbUnitOfWork):
     """The state change and its outbox events in two ``TransactWriteItems``.
 
     "Publish after saving": the state transaction first, then the events (a hundred-item
@@ -433,13 +429,6 @@ class SplitOutboxUnitOfWork(DynamoDbUnitOfWork):
     event. The crash seam counts each change of a transaction as a write before it is
     sent, so a crash armed after the state changes lands between the two requests.
     """
-
-    def _apply(self, changes: list[Change]) -> None:
-        state = [c for c in changes if not _is_event(c)]
-        events = [c for c in changes if _is_event(c)]
-        for part in (state, events):
-            if part:
-                super()._apply(part)
 
 
 # --- Contract ---------------------------------------------------------------------------
