@@ -12,9 +12,10 @@ with one key built differently, or a client without retries. The engine faults' 
 modules (``tests/engines/test_dynamodb_faults.py``, ``test_dynamodb_ttl.py``) import
 their planted backends from here.
 
-Store settings: DynamoDB has no server settings a backend could silently rely on (no
-session time zone, collation or SQL mode; tables are per-request API calls, their only
-options capacity and TTL, which ``+throttle`` and ``+ttl-lag`` already cover), so no bug
+Store settings: DynamoDB has no server settings a backend could silently rely on: no
+session time zone, collation or SQL mode, and of a table's options (capacity mode, TTL,
+streams, encryption, point-in-time recovery) only capacity and TTL change what a request
+answers — engine faults, which ``+throttle`` and ``+ttl-lag`` already inject. So no bug
 of that class is planted here.
 """
 
