@@ -65,12 +65,15 @@ def run_parallel(
     workers = report_dir / WORKERS_DIR
     shutil.rmtree(workers, ignore_errors=True)
     workers.mkdir(parents=True)
-    shard_module = Path(__file__).with_name("xdist_shard.py")
     command = [
         sys.executable,
         "-m",
         "pytest",
-        str(shard_module),
+        # by module name, not by file: a file path from site-packages is a different
+        # module than the ``parity`` a checkout in the working directory puts first on
+        # sys.path (tox in Parity's own repository: "import file mismatch", 0 workers)
+        "--pyargs",
+        "parity.xdist_shard",
         "-n",
         str(args.workers),
         "-q",

@@ -102,3 +102,24 @@ def test_parity_session_takes_shrink_examples_from_tool_parity(tmp_path: Path) -
     (tmp_path / "pyproject.toml").write_text(pyproject)
     proc = _pytest("--parity-backends", "memory", "test_budget.py", cwd=tmp_path)
     assert proc.returncode == 1 and "assert None == 7" in proc.stdout, proc.stdout
+
+
+def test_parallel_run_works_beside_another_copy_of_parity_on_the_path(tmp_path: Path) -> None:
+    """``tox -e aws`` in Parity's own repository: the ``parity`` command comes from the
+    tox env's site-packages, its workers' ``python -m pytest`` finds the checkout in the
+    working directory first. Collecting the worker module by file path mixed the two
+    ("import file mismatch", 0/2 workers reported); by module name it is one copy."""
+    import shutil
+
+    shutil.copytree(ROOT / "parity", tmp_path / "parity", ignore=shutil.ignore_patterns("*.pyc"))
+    (tmp_path / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text())
+    # -P: the command itself does not see the working directory's copy, as a console
+    # script does not; its pytest workers (python -m pytest) see it first
+    argv = [sys.executable, "-P", "-W", "ignore", "-m", "parity.cli", "run", "-n", "2"]
+    argv += ["--backends", "memory", "--scenarios", "ledger", "--examples", "2"]
+    argv += ["--steps", "3", "--no-regressions", "--report-dir", str(tmp_path / "out")]
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "workers reported" not in proc.stderr
+    data = json.loads((tmp_path / "out" / "parity.json").read_text())
+    assert len(data["machines"]) == 2
