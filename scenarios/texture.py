@@ -21,7 +21,9 @@ Rules
   drawn description: 201 within the credit limit / balance, 422 beyond it.
 - ``burst`` — 2-4 small purchases back to back, the clock moved only by its creep: a
   busy card's one second, so a listing holds times within one second (distinct ones
-  under fine ticks, equal ones once a coarse creep has filled the second).
+  under fine ticks, equal ones once a coarse creep has filled the second). Their
+  descriptions are drawn like ``transact``'s: small amounts always fit, so the edge
+  texts (the empty one too) are stored, not only refused with the amount.
 - ``replay`` — the latest transaction's Idempotency-Key again, after the clock moved (half
   the time it jumps just past the TTL plus the creep's blur first, a sequence the
   ``advance`` rule alone seldom builds before the next transaction):
@@ -159,10 +161,14 @@ class TextureScenario(LockstepMachine):
             amount = self.balance  # pay it off: a payment that goes through
         self._transact(kind, amount, description)
 
-    @rule(amounts=st.lists(st.integers(1, SMALL_AMOUNT), min_size=2, max_size=4))
-    def burst(self, amounts: list[int]) -> None:
-        for amount in amounts:
-            self._transact("purchase", amount, None)
+    @rule(
+        purchases=st.lists(
+            st.tuples(st.integers(1, SMALL_AMOUNT), descriptions), min_size=2, max_size=4
+        )
+    )
+    def burst(self, purchases: list[tuple[int, str | None]]) -> None:
+        for amount, description in purchases:
+            self._transact("purchase", amount, description)
 
     def _transact(self, kind: str, amount: int, description: str | None) -> None:
         self.keys += 1
