@@ -6,14 +6,17 @@ from __future__ import annotations
 import ast
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
 from parity.mutate.operators import apply, find_mutants
+from tests.processes import alive, parity_command
 
 SQLSTORE = '''
 """The SQL store of the toy project (the module under mutation)."""
@@ -214,3 +217,65 @@ def test_reports_written_before_the_last_mutant_say_they_are_partial(tmp_path: P
     assert (data["complete"], data["mutants"], data["planned"], data["score"]) == (False, 1, 5, 1)
     first = (tmp_path / "mutation.md").read_text().splitlines()[0]
     assert first == "# Mutation score: 1/1 (100%) (partial: 1 of 5 mutants run)"
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    """Live processes whose command line contains ``text`` (a test's own tmp path)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if text in cmdline and alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
+
+
+def test_an_interrupted_mutate_stops_every_child_at_once(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    # every mutant hangs (for longer than the test waits); the unmutated run does not
+    with (root / "toyproj" / "app.py").open("a") as app:
+        app.write("\nimport os, time\nif os.environ.get('PARITY_MUTANT'):\n    time.sleep(600)\n")
+    (tmp_path / "tmp").mkdir()
+    proc = subprocess.Popen(
+        parity_command(
+            "mutate",
+            "toyproj.sqlstore",
+            "--examples",
+            "10",
+            "--jobs",
+            "2",
+            "--timeout",
+            "500",
+            "--report-dir",
+            str(tmp_path / "out"),
+        ),
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root), "TMPDIR": str(tmp_path / "tmp")},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        # two mutants running, each in its own process group: the signal reaches only
+        # the parent, which must stop them (else it would wait 600 s for them)
+        while len(_processes_mentioning(f"{tmp_path}/tmp/parity-mutate")) < 2:
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        for pid in _processes_mentioning(str(tmp_path)):  # a failed test leaves none either
+            os.killpg(pid, signal.SIGKILL)
+    assert proc.returncode == 2, stderr
+    assert "parity: interrupted" in stderr
+    assert _processes_mentioning(str(tmp_path)) == []
+    assert not (tmp_path / "out" / "mutation.json").exists()  # no mutant finished
