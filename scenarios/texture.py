@@ -29,6 +29,8 @@ Rules
   ``advance`` rule alone seldom builds before the next transaction):
   the stored answer within the 24 h TTL, a new transaction after it (near the boundary
   only the backends' agreement is checked: the creep blurs it by under a second).
+- ``whole_second`` — the clock lands on a whole second: a purchase at ``.000000``,
+  another later in that second, the listing (the order variable-width text gets wrong).
 - ``advance`` — the clock moves by a drawn duration at microsecond resolution, often just
   before, on or after the idempotency TTL and the in-flight timeout.
 - ``list_transactions`` — every transaction through pages of a drawn size, newest first
@@ -90,6 +92,7 @@ class TextureScenario(LockstepMachine):
         "sub-second times in one listing",
         "equal times in one listing",
         "a time at .999999",
+        "a whole second beside later times in it",
         "e-mail variant taken",
         "e-mail variant is its own account",
         "amount beyond the credit limit",
@@ -99,8 +102,8 @@ class TextureScenario(LockstepMachine):
 
     @initialize(ticks=st.one_of(coarse_ticks, fine_ticks))
     def ticking_clock(self, ticks: list[int]) -> None:
-        tick = self.call("POST", "/_parity/clock/tick", json={"microseconds": ticks})
-        assert tick.status == 200, tick.text
+        self.ticks = ticks
+        self._tick(ticks)
         self.emails: list[str] = []  # as sent
         self.taken: set[str] = set()  # as the app stores them
         self.txns: list[tuple[str, str]] = []  # (created_at, id)
@@ -234,13 +237,42 @@ class TextureScenario(LockstepMachine):
     def advance(self, delta: timedelta) -> None:
         self._advance(delta)
 
-    def _advance(self, delta: timedelta) -> None:
+    def _advance(self, delta: timedelta) -> str | None:
+        """Move the clock; its reading after the move (None: the move was skipped)."""
         if self.moved + delta > TOKEN_SAFE:
-            return
+            return None
         self.moved += delta
         resp = self.call("POST", "/_parity/clock/advance", json={"seconds": delta.total_seconds()})
         assert resp.status == 200, resp.text
         self.elapsed += delta
+        now: str = resp.json()["now"]
+        return now
+
+    def _tick(self, ticks: list[int]) -> None:
+        tick = self.call("POST", "/_parity/clock/tick", json={"microseconds": ticks})
+        assert tick.status == 200, tick.text
+
+    @rule(step=st.integers(1, 999_999))
+    def whole_second(self, step: int) -> None:
+        """Two purchases in one second, the first on the whole second (``.000000``), the
+        other ``step`` µs or more later, then the listing. Without it a whole-second time
+        is an example's first reading only: a store that keeps times as variable-width
+        text (``isoformat()`` drops a whole second's fraction, and ``Z`` sorts after
+        ``.``) lists the first purchase as the newer one, and no other rule shows it."""
+        # an advance with a sub-second part restarts the creep: the reading is the
+        # clock's position, whose fraction the second advance tops up to a whole second
+        landed = self._advance(timedelta(seconds=1, microseconds=500_000))
+        if landed is None:
+            return
+        fraction = int(landed[20:26])
+        if self._advance(timedelta(seconds=2, microseconds=-fraction)) is None:
+            return
+        self._tick([0])  # every reading stays on the whole second
+        self._transact("purchase", 1, None)
+        self._tick([step])
+        self._transact("purchase", 1, None)
+        self._tick(self.ticks)
+        self.list_transactions(100)
 
     @rule(limit=st.sampled_from([1, 2, 3, 7, 100]))
     def list_transactions(self, limit: int) -> None:
@@ -254,5 +286,8 @@ class TextureScenario(LockstepMachine):
             self.reached("equal times in one listing")
         if len({when[:19] for when in times}) < len(set(times)):
             self.reached("sub-second times in one listing")
+        whole = {when[:19] for when in times if when.endswith(".000000Z")}
+        if any(when[:19] in whole and not when.endswith(".000000Z") for when in times):
+            self.reached("a whole second beside later times in it")
         if any(when.endswith(".999999Z") for when in times):
             self.reached("a time at .999999")
