@@ -79,10 +79,11 @@ class Finding:
 
 
 class SetupDiverged(Exception):
-    """The binding's set-up hooks (``auth_headers``, ``seed_contract``) raised
-    :class:`~parity.binding.BindingError` on a backend where they passed on the
-    reference: that backend answered the set-up differently, which is a finding on it
-    (with the set-up calls as its trace), not a broken run."""
+    """A backend's set-up went otherwise than the reference's: a set-up call
+    (``auth_headers``, ``seed_contract``) answered differently there, or the hooks raised
+    :class:`~parity.binding.BindingError` there and not on the reference. A finding on
+    that backend (the set-up calls as its trace), not a broken run; no case can run on
+    state that differs from the start."""
 
     def __init__(self, findings: list[Finding]) -> None:
         super().__init__("; ".join(f.message for f in findings))
@@ -327,24 +328,47 @@ class ContractRunner:
                 raise
             if name == self.reference:
                 fanout.seeded = ids
-        if failed:
-            findings = [self._setup_finding(label, fanout, setup, n, e) for n, e in failed.items()]
+        steps = setup.compared(fanout.options.ignore_paths)
+        if failed or any(step.differences for step in steps):
+            findings = self._setup_findings(label, fanout, setup, steps, failed)
             self.release(fanout)
             raise SetupDiverged(findings)
-        fanout.steps.extend(setup.steps())
+        fanout.steps.extend(steps)
         return fanout, fanout.auth[self.reference]
 
+    def _setup_findings(
+        self,
+        label: str,
+        fanout: Fanout,
+        setup: SetupRecorder,
+        steps: list[Step],
+        failed: Mapping[str, Exception],
+    ) -> list[Finding]:
+        """Backends whose set-up went otherwise than the reference's: at the first set-up
+        call one answered differently (a divergence: a replay meets it there), or, for a
+        backend whose hook raised with no different answer, at its last call (the hook's
+        own complaint)."""
+        findings: list[Finding] = []
+        first = next((step for step in steps if step.differences), None)
+        if first is not None:
+            for backend in first.differences:
+                reason = f": {failed[backend]}" if backend in failed else ""
+                message = f"the binding's set-up answered differently on {backend}{reason}"
+                findings.append(
+                    self._setup_finding(label, fanout, steps[: first.index + 1], backend, message)
+                )
+        for backend, exc in failed.items():
+            if first is None or backend not in first.differences:
+                message = f"the binding's set-up failed on {backend}: {exc}"
+                cut = steps[: setup.answered(backend)]
+                findings.append(self._setup_finding(label, fanout, cut, backend, message))
+        return findings
+
     def _setup_finding(
-        self, label: str, fanout: Fanout, setup: SetupRecorder, backend: str, exc: Exception
+        self, label: str, fanout: Fanout, steps: list[Step], backend: str, message: str
     ) -> Finding:
-        """A backend the binding could not set up where the reference could: the set-up
-        calls as a trace that ends at the failing one (a divergence when its answer
-        differs from the reference's, else the hook's own complaint)."""
-        steps, differs = setup.failed_on(backend, fanout.options.ignore_paths)
-        check = "divergence" if differs else "setup"
-        message = f"the binding's set-up failed on {backend}: {exc}"
-        request = steps[-1].request.line() if steps else "(no call)"
-        finding = Finding(backend, check, message, request)
+        check = "divergence" if steps and backend in steps[-1].differences else "setup"
+        finding = Finding(backend, check, message, steps[-1].request.line() if steps else "")
         if steps:
             finding.trace = failure_trace(
                 fanout,

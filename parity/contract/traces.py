@@ -94,28 +94,32 @@ class SetupRecorder:
             out.append(Step(index=i, request=request, responses=responses))
         return out
 
-    def failed_on(self, backend: str, ignore: tuple[str, ...] = ()) -> tuple[list[Step], bool]:
-        """The set-up steps up to ``backend``'s last answer (the call its set-up failed
-        on), that step's differences from the reference recorded; and whether there are
-        any (a replay then meets them as a divergence, as the lockstep driver does)."""
-        steps = self.steps()[: len(self.answers.get(backend, []))]
-        if not steps:
-            return steps, False
-        last = steps[-1]
-        expected = last.responses.get(self.reference, {}).get("normalized")
-        actual = last.responses[backend].get("normalized")
-        differences = compare(expected, actual, ignore=ignore)
-        if differences:
-            last.differences[backend] = differences
-            last.rendered[backend] = render_side_by_side(
-                f"{last.request.line()} (set-up)",
-                self.reference,
-                backend,
-                expected,
-                actual,
-                differences,
-            )
-        return steps, bool(differences)
+    def compared(self, ignore: tuple[str, ...] = ()) -> list[Step]:
+        """The set-up calls as trace steps, each backend's differences from the
+        reference recorded (as the lockstep driver would, so a replay meets them)."""
+        steps = self.steps()
+        for step in steps:
+            expected = step.responses.get(self.reference, {}).get("normalized")
+            for backend, answer in step.responses.items():
+                if backend == self.reference:
+                    continue
+                actual = answer.get("normalized")
+                differences = compare(expected, actual, ignore=ignore)
+                if differences:
+                    step.differences[backend] = differences
+                    step.rendered[backend] = render_side_by_side(
+                        f"{step.request.line()} (set-up)",
+                        self.reference,
+                        backend,
+                        expected,
+                        actual,
+                        differences,
+                    )
+        return steps
+
+    def answered(self, backend: str) -> int:
+        """How many set-up calls ``backend`` answered."""
+        return len(self.answers.get(backend, []))
 
 
 def case_request(fanout: Fanout, execution: Execution) -> NormalizedRequest:

@@ -59,3 +59,30 @@ def test_a_backend_failing_the_set_up_diverges_there_and_replays(tmp_path: Path)
     replayed = _parity("replay", first["trace"])
     assert replayed.returncode == 1, replayed.stdout[-2000:]
     assert "same divergence as recorded" in replayed.stdout, replayed.stdout[-2000:]
+
+
+def test_a_set_up_answer_that_differs_is_a_divergence_there(tmp_path: Path) -> None:
+    """``contract-card-ref-sqlite`` answers a card's own id as its ``request_id``: the
+    seeding's ``PATCH`` of a card shows it, though the hook does not complain. Before,
+    the set-up's answers were recorded but not compared, so the failure was reported at
+    a later case and its trace replayed as "a DIFFERENT divergence" (at the set-up)."""
+    argv = [sys.executable, "-W", "ignore", "-m", "scenarios.migration_bugs", "run"]
+    argv += ["--suite", "contract", "--backends", "memory,fault:contract-card-ref-sqlite"]
+    argv += ["--examples", "2", "--seed", "0", "--no-regressions", "--fail-fast"]
+    done = subprocess.run(
+        [*argv, "--report-dir", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 1, (done.stdout[-3000:], done.stderr[-3000:])
+    first = json.loads((tmp_path / "parity.json").read_text())["divergences"][0]
+    assert "(set-up)" in first["diff"], first["diff"]
+    assert {d["path"] for d in first["differences"]} == {"body.request_id"}, first
+    argv = [sys.executable, "-W", "ignore", "-m", "scenarios.migration_bugs", "replay"]
+    replayed = subprocess.run(
+        [*argv, first["trace"]], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    assert "same divergence as recorded" in replayed.stdout, replayed.stdout[-2000:]
