@@ -38,6 +38,7 @@ from reference_app.service_layer.unit_of_work import (
     Update,
     UpdateDelivery,
 )
+from scenarios.migration_bugs.common import SplitOutbox
 
 #: the API's maximum page size, as a repository that hard-codes it would
 REPOSITORY_CAP = 100
@@ -344,22 +345,11 @@ class NoRetryUnitOfWork(SqlUnitOfWork):
 # --- Crash windows ------------------------------------------------------------------------
 
 
-def _is_event(change: Change) -> bool:
-    return isinstance(change, Insert) and isinstance(change.entity, OutboxEvent)
-
-
-class SplitOutboxUnitOfWork(SqlUnitOfWork):
+class SplitOutboxUnitOfWork(SplitOutbox, SqlUnitOfWork):
     """Crash window: commits the state changes, then (in a transaction of its own) their
     outbox events: the way a port that "publishes after saving" often starts. It answers
     exactly like the real backend on every request; only a process dying between its two
     transactions shows the difference (a card whose balance moved without its event)."""
-
-    def _apply(self, changes: list[Change]) -> None:
-        state = [c for c in changes if not _is_event(c)]
-        events = [c for c in changes if _is_event(c)]
-        for part in (state, events):
-            if part:
-                super()._apply(part)
 
 
 # --- Contract -----------------------------------------------------------------------------
