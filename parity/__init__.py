@@ -46,6 +46,16 @@ from parity.targets.base import Response
 
 __version__ = "0.1.0"
 
+
+def main(argv: list[str] | None = None) -> int:
+    """The ``parity`` command in this process; its exit code. For a project's own
+    launcher that registers something first (planted bugs kept out of ``[tool.parity]
+    selftest``, an engine of its own): ``sys.exit(parity.main(sys.argv[1:]))``."""
+    from parity.cli import main as command
+
+    return command(argv)
+
+
 __all__ = [
     "AppBinding",
     "BindingError",
@@ -68,6 +78,7 @@ __all__ = [
     "hold",
     "initialize",
     "invariant",
+    "main",
     "multiple",
     "precondition",
     "register",

@@ -28,7 +28,6 @@ from typing import Any
 from parity.contract.differential import Execution, Fanout
 from parity.diff.compare import Difference, compare
 from parity.diff.normalize import NormalizedRequest, Normalizer
-from parity.diff.render import render_side_by_side
 from parity.lockstep.session import LockstepSession
 from parity.targets.base import Response
 from parity.targets.factory import TargetFactory
@@ -101,20 +100,10 @@ class SetupRecorder:
         for step in steps:
             expected = step.responses.get(self.reference, {}).get("normalized")
             for backend, answer in step.responses.items():
-                if backend == self.reference:
-                    continue
-                actual = answer.get("normalized")
-                differences = compare(expected, actual, ignore=ignore)
-                if differences:
-                    step.differences[backend] = differences
-                    step.rendered[backend] = render_side_by_side(
-                        f"{step.request.line()} (set-up)",
-                        self.reference,
-                        backend,
-                        expected,
-                        actual,
-                        differences,
-                    )
+                if backend != self.reference:
+                    actual = answer.get("normalized")
+                    title = f"{step.request.line()} (set-up)"
+                    step.compare(self.reference, backend, expected, actual, ignore, title)
         return steps
 
     def answered(self, backend: str) -> int:

@@ -16,9 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-from parity.diff.compare import compare
 from parity.diff.normalize import DiffOptions, NormalizedRequest, Normalizer
-from parity.diff.render import render_side_by_side
 from parity.lockstep.divergence import BackendDown, Divergence
 from parity.targets.base import Response, Target
 from parity.trace.model import Step
@@ -252,18 +250,9 @@ class LockstepDriver:
                 "raw": _raw(resp),
                 "elapsed_ms": round(resp.elapsed * 1000, 3),
             }
-            if name == self.reference:
-                continue
-            diffs = compare(expected, normalized[name], ignore=self.options.ignore_paths)
-            if diffs:
-                step.differences[name] = diffs
-                step.rendered[name] = render_side_by_side(
-                    f"step {step.index}: {request.line()}",
-                    self.reference,
-                    name,
-                    expected,
-                    normalized[name],
-                    diffs,
+            if name != self.reference:
+                step.compare(
+                    self.reference, name, expected, normalized[name], self.options.ignore_paths
                 )
         self.timings.add({n: r.elapsed for n, r in responses.items()})
         self.compare_seconds += time.perf_counter() - started

@@ -14,9 +14,10 @@ from datetime import UTC, datetime
 from importlib import metadata
 from typing import Any
 
-from parity.diff.compare import Difference
+from parity.diff.compare import Difference, compare
 from parity.diff.normalize import NormalizedRequest
 from parity.diff.options import DiffConfigError, DiffOptions
+from parity.diff.render import render_side_by_side
 
 SCHEMA_VERSION = 1
 KIND = "parity-trace"
@@ -55,6 +56,29 @@ class Step:
     differences: dict[str, list[Difference]] = field(default_factory=dict)
     #: backend -> rendered side-by-side text (only backends that differ)
     rendered: dict[str, str] = field(default_factory=dict)
+
+    def compare(
+        self,
+        reference: str,
+        backend: str,
+        expected: Any,
+        actual: Any,
+        ignore: tuple[str, ...] = (),
+        title: str = "",
+    ) -> None:
+        """Record where ``backend``'s normalised answer differs from the reference's,
+        with the side-by-side text a developer reads (headed ``title``)."""
+        differences = compare(expected, actual, ignore=ignore)
+        if differences:
+            self.differences[backend] = differences
+            self.rendered[backend] = render_side_by_side(
+                title or f"step {self.index}: {self.request.line()}",
+                reference,
+                backend,
+                expected,
+                actual,
+                differences,
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -4,6 +4,6 @@ migration bug registered as an engine (``--backends memory,fault:<name>``)."""
 import sys
 
 import scenarios.migration_bugs  # noqa: F401  (registers the bugs)
-from parity.cli import main
+from parity import main
 
 sys.exit(main(sys.argv[1:]))
