@@ -12,6 +12,9 @@ Rules
   and on the first user's card: 404, which must leave the owner's record alone).
 - ``held_same_key`` — a request is held just before its commit; the same key is sent
   again (same or other body) → 409 in flight; after release, a retry is the replay.
+- ``racing_first_claims`` — two first requests with one key: the first held between
+  finding no record and writing its claim, the second claims and runs (201); released,
+  the first finds its insert-if-absent beaten and answers the stored 201 (a replay).
 - ``abandon_and_take_over`` — a held request's claim is abandoned; after 59/60/61 s the
   same key is sent again: before the in-flight timeout 409, at and after it taken over
   (201), and the abandoned request, released, loses its claim (409, nothing written).
@@ -175,7 +178,9 @@ class IdempotencyScenario(LockstepMachine):
         assert status == 404
         self._expect(second, key, amount, self._post(second, key, amount))
 
-    def _hold(self, owner: Owner, key: str, amount: int) -> tuple[str, object]:
+    def _hold(
+        self, owner: Owner, key: str, amount: int, at: str | None = None
+    ) -> tuple[str, object]:
         self.tags += 1
         tag = f"i{self.tags}"
         self.held.append(tag)
@@ -186,8 +191,28 @@ class IdempotencyScenario(LockstepMachine):
             tag,
             {"Idempotency-Key": key, "authorization": f"Bearer {owner.token}"},
             {"type": "purchase", "amount_cents": amount},
+            at=at,
         )
         return tag, call
+
+    @precondition(lambda self: self.owners[0].balance + 100_000 <= LIMIT)
+    @rule(key=keys)
+    def racing_first_claims(self, key: str) -> None:
+        """Two first requests with one key: the first is held after it found no live
+        record and before it writes its claim; the second claims, runs and answers 201;
+        the first, released, must find its insert-if-absent beaten and answer the
+        stored 201 as a replay. A claim written without its "if absent" condition
+        overwrites the second's record and runs the purchase twice."""
+        owner = self.owners[0]
+        if self._live(owner, key) is not None:
+            return  # a live record answers at once: nothing would race for the claim
+        tag, call = self._hold(owner, key, 100_000, at="before_claim")
+        self._expect(owner, key, 100_000, self._post(owner, key, 100_000))
+        resp = release(self.lockstep, call, tag)  # type: ignore[arg-type]
+        self.held.remove(tag)
+        kind = str((resp.json() or {}).get("type"))
+        replayed = resp.header("idempotent-replayed") == "true"
+        self._expect(owner, key, 100_000, (resp.status, replayed, kind))
 
     @precondition(lambda self: self.owners[0].balance + 100_000 <= LIMIT)
     @rule(key=keys, again=st.lists(amounts, min_size=1, max_size=3))

@@ -61,11 +61,16 @@ def hold(
     headers: Mapping[str, str] | None = None,
     json: Any = None,
     label: str = "",
+    at: str | None = None,
 ) -> PendingCall:
     """Arm ``tag`` everywhere (one compared step), send the tagged request (a second
-    step, compared when it finishes) and return once every backend holds it."""
+    step, compared when it finishes) and return once every backend holds it.
+
+    ``at`` names the pause point it parks at, for an app with more than one (sent as
+    the arm request's ``at``); left out, the app's default (usually its commit)."""
     driver.hold()
-    driver.call("POST", ARM, json={"tag": tag}, label=f"arm {tag}")
+    arm = {"tag": tag} if at is None else {"tag": tag, "at": at}
+    driver.call("POST", ARM, json=arm, label=f"arm {tag}")
     pending = driver.start(method, path, {**(headers or {}), TAG_HEADER: tag}, json, label)
     wait_held(driver, pending, tag)
     return pending

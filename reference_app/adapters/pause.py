@@ -2,11 +2,21 @@
 
 Only wired in parity mode. A held request waits on an event the harness sets; a safety
 timeout releases it so a forgotten pause can never hang a server forever.
+
+A tag is armed for one kind of point: ``before_commit`` (the default: the request's
+own commit, ``before_commit:<operation>``) or ``before_claim`` (the moment after an
+idempotent request found no record for its key and before it writes its claim: the
+window two first requests with one key race in).
 """
 
 from __future__ import annotations
 
 import threading
+
+#: the kinds of pause point (see the module docstring)
+BEFORE_COMMIT = "before_commit"
+BEFORE_CLAIM = "before_claim"
+POINTS = (BEFORE_COMMIT, BEFORE_CLAIM)
 
 
 class PauseController:
@@ -14,16 +24,19 @@ class PauseController:
         self._timeout = timeout_seconds
         self._lock = threading.Lock()
         self._armed: dict[str, threading.Event] = {}
+        self._points: dict[str, str] = {}  # tag -> the kind of point it parks at
         self._waiting: set[str] = set()
         self._changed = threading.Condition(self._lock)
 
-    def arm(self, tag: str) -> None:
+    def arm(self, tag: str, at: str = BEFORE_COMMIT) -> None:
         with self._lock:
             self._armed[tag] = threading.Event()
+            self._points[tag] = at
 
     def release(self, tag: str) -> bool:
         with self._lock:
             gate = self._armed.pop(tag, None)
+            self._points.pop(tag, None)
         if gate is None:
             return False
         gate.set()
@@ -43,7 +56,7 @@ class PauseController:
             return
         with self._lock:
             gate = self._armed.get(tag)
-            if gate is None:
+            if gate is None or point.partition(":")[0] != self._points.get(tag):
                 return
             self._waiting.add(tag)
             self._changed.notify_all()

@@ -9,7 +9,7 @@ reference_app`` refuses parity mode on a non-loopback host.
 from __future__ import annotations
 
 import contextlib
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -64,6 +64,11 @@ class DieAfterPublish:
 
 class Tag(BaseModel):
     tag: str = Field(min_length=1, max_length=200)
+
+
+class ArmPause(Tag):
+    #: the kind of pause point the tagged request parks at (``adapters/pause.py``)
+    at: Literal["before_commit", "before_claim"] = "before_commit"
 
 
 class ArmCrash(BaseModel):
@@ -128,9 +133,9 @@ async def published(request: Request) -> dict[str, Any]:
 
 
 @router.post("/pause/arm")
-async def arm(body: Tag, request: Request) -> dict[str, str]:
-    _container(request).pause.arm(body.tag)
-    return {"armed": body.tag}
+async def arm(body: ArmPause, request: Request) -> dict[str, str]:
+    _container(request).pause.arm(body.tag, body.at)
+    return {"armed": body.tag, "at": body.at}
 
 
 @router.get("/pause/waiting")

@@ -38,3 +38,8 @@ class Services:
     def before_commit(self, operation: str) -> None:
         """The pause point: the harness may hold this request here."""
         self.pause.reach(f"before_commit:{operation}", request_tag.get())
+
+    def before_claim(self) -> None:
+        """The pause point between finding no usable record for an Idempotency-Key and
+        writing this request's claim: where two first requests with one key race."""
+        self.pause.reach("before_claim", request_tag.get())

@@ -133,6 +133,7 @@ def _claim(svc: Services, scope: str, print_: str) -> Claim | Outcome:
                 locked_at=now,
             )
             uow.claim_idempotency(record, replaces_token=replaces)
+            svc.before_claim()
             try:
                 uow.commit()
             except CommitConflict:
