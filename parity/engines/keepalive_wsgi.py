@@ -75,9 +75,29 @@ class KeepAliveHandler(BaseHTTPRequestHandler):
         length = self.headers.get("Content-Length")
         if length is None:
             if self.headers.get("Transfer-Encoding"):
-                return None  # chunked uploads: no AWS SDK sends them to DynamoDB or SQS
+                # chunked uploads: no AWS SDK sends them to DynamoDB or SQS. Read the
+                # body away first: closing on unread bytes resets the connection, and the
+                # client, still sending, gets a broken pipe instead of the 411
+                self._discard_chunked()
+                return None
             return b""
         return self.rfile.read(int(length))
+
+    def _discard_chunked(self, limit: int = 1 << 20) -> None:
+        """Read a chunked body to its end (at most ``limit`` bytes of it), unparsed."""
+        read = 0
+        while read <= limit:
+            size_line = self.rfile.readline(1024)
+            try:
+                size = int(size_line.split(b";")[0].strip() or b"0", 16)
+            except ValueError:
+                return
+            if size == 0:
+                while self.rfile.readline(1024).strip():  # trailers, then the blank line
+                    pass
+                return
+            self.rfile.read(size + 2)  # the chunk and its CRLF
+            read += size
 
     def _serve(self) -> None:
         body = self._read_body()
