@@ -52,7 +52,7 @@ class FaultResult:
     replays: bool
     trace: str | None
     seconds: float = 0.0
-    #: where it was caught: ``scenarios/<name>`` or ``contract <operation>``
+    #: where it was caught: ``scenarios <name>`` or ``contract <operation>``
     where: str = ""
     max_calls: int = MAX_STEPS
 
