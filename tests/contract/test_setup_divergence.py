@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import run_module
 
 
 def _parity(*args: str) -> subprocess.CompletedProcess[str]:
-    argv = [sys.executable, "-W", "ignore", "-m", "tests.harness.signoff_faults", *args]
-    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    return run_module("tests.harness.signoff_faults", *args)
 
 
 def test_a_backend_failing_the_set_up_diverges_there_and_replays(tmp_path: Path) -> None:
@@ -66,23 +64,25 @@ def test_a_set_up_answer_that_differs_is_a_divergence_there(tmp_path: Path) -> N
     seeding's ``PATCH`` of a card shows it, though the hook does not complain. Before,
     the set-up's answers were recorded but not compared, so the failure was reported at
     a later case and its trace replayed as "a DIFFERENT divergence" (at the set-up)."""
-    argv = [sys.executable, "-W", "ignore", "-m", "scenarios.migration_bugs", "run"]
-    argv += ["--suite", "contract", "--backends", "memory,fault:contract-card-ref-sqlite"]
-    argv += ["--examples", "2", "--seed", "0", "--no-regressions", "--fail-fast"]
-    done = subprocess.run(
-        [*argv, "--report-dir", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    done = run_module(
+        "scenarios.migration_bugs",
+        "run",
+        "--suite",
+        "contract",
+        "--backends",
+        "memory,fault:contract-card-ref-sqlite",
+        "--examples",
+        "2",
+        "--seed",
+        "0",
+        "--no-regressions",
+        "--fail-fast",
+        "--report-dir",
+        str(tmp_path),
     )
     assert done.returncode == 1, (done.stdout[-3000:], done.stderr[-3000:])
     first = json.loads((tmp_path / "parity.json").read_text())["divergences"][0]
     assert "(set-up)" in first["diff"], first["diff"]
     assert {d["path"] for d in first["differences"]} == {"body.request_id"}, first
-    argv = [sys.executable, "-W", "ignore", "-m", "scenarios.migration_bugs", "replay"]
-    replayed = subprocess.run(
-        [*argv, first["trace"]], cwd=ROOT, capture_output=True, text=True, timeout=600
-    )
+    replayed = run_module("scenarios.migration_bugs", "replay", first["trace"])
     assert "same divergence as recorded" in replayed.stdout, replayed.stdout[-2000:]

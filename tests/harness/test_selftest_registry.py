@@ -7,26 +7,18 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import run_module
+
 REGISTRY = "tests.harness.signoff_faults"
 
 
 def _selftest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    argv = [sys.executable, "-W", "ignore", "-m", "parity.cli", "selftest", *args]
-    return subprocess.run(
-        [*argv, "--report-dir", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    return run_module("parity.cli", "selftest", *args, "--report-dir", str(tmp_path), timeout=900)
 
 
 def test_a_registry_runs_at_a_profiles_depth_each_fault_by_its_suite(tmp_path: Path) -> None:
