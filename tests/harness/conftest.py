@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
@@ -28,16 +26,3 @@ def toy_session() -> Iterator[Callable[..., LockstepSession]]:
     yield make
     for session in sessions:
         session.close()
-
-
-HERE = Path(__file__).parent
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip this folder's ``slow`` tests unless asked for (keeps the run near 2 minutes)."""
-    if os.environ.get("PARITY_SLOW") or "slow" in (config.getoption("-m") or ""):
-        return
-    skip = pytest.mark.skip(reason="slow: set PARITY_SLOW=1 or run with -m slow")
-    for item in items:
-        if "slow" in item.keywords and HERE in item.path.parents:
-            item.add_marker(skip)
