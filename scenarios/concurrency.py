@@ -42,6 +42,28 @@ from scenarios._accounts import open_account
 from scenarios.binding import ADMIN
 
 LIMIT = 300_000  # score 750 → the top tier
+#: the most requests one free race fires at one backend (``free_race``'s batch)
+MAX_RACE = 8
+
+_racers: dict[int, ThreadPoolExecutor] = {}
+_racers_lock = threading.Lock()
+
+
+def racers(backends: int) -> ThreadPoolExecutor:
+    """A pool with a thread for every request a free race on ``backends`` backends may
+    fire at once, kept for the whole run.
+
+    Why not a pool per race: starting 16-32 threads for every race, each start waiting
+    for the new thread to be scheduled, was a sixth of the scenario's time under load
+    (profiled: the CI run's concurrency scenario, beside the test suite on 2 cores).
+    """
+    with _racers_lock:
+        pool = _racers.get(backends)
+        if pool is None:
+            pool = _racers[backends] = ThreadPoolExecutor(
+                backends * MAX_RACE, thread_name_prefix="parity-race"
+            )
+        return pool
 
 
 @dataclass
@@ -169,7 +191,7 @@ class ConcurrencyScenario(LockstepMachine):
 
     # free -----------------------------------------------------------------------------
 
-    @rule(batch=st.lists(ops, min_size=2, max_size=8))
+    @rule(batch=st.lists(ops, min_size=2, max_size=MAX_RACE))
     def free_race(self, batch: list[Op]) -> None:
         # A card of its own: after the race each backend's card may legitimately differ,
         # so nothing compared later ever touches it.
@@ -178,38 +200,36 @@ class ConcurrencyScenario(LockstepMachine):
         backends = self.lockstep.backends
         concurrent(self.lockstep)
         results: dict[str, list[Response]] = {}
-        with ThreadPoolExecutor(len(backends) * len(batch)) as pool:
-            barriers = {b: threading.Barrier(len(batch)) for b in backends}
+        pool = racers(len(backends))
+        barriers = {b: threading.Barrier(len(batch)) for b in backends}
 
-            def fire(backend: str, i: int, op: Op) -> Response:
-                headers = {
-                    "Idempotency-Key": f"race-{race}-{i}",
-                    "authorization": f"Bearer {card.token}",
-                }
-                if op.if_match:
-                    headers["If-Match"] = '"1"'
-                # The barrier only makes contention likely; a thread that starts late
-                # (a loaded machine) still races, it must never fail the example.
-                with contextlib.suppress(threading.BrokenBarrierError):
-                    barriers[backend].wait(10)
-                return direct(
-                    self.lockstep,
-                    backend,
-                    "POST",
-                    f"/v1/cards/{card.id}/transactions",
-                    headers,
-                    op.body(),
-                )
-
-            futures = {
-                b: [pool.submit(fire, b, i, op) for i, op in enumerate(batch)] for b in backends
+        def fire(backend: str, i: int, op: Op) -> Response:
+            headers = {
+                "Idempotency-Key": f"race-{race}-{i}",
+                "authorization": f"Bearer {card.token}",
             }
-            for b, fs in futures.items():
-                results[b] = [f.result(60) for f in fs]
-            # Each backend is judged on its own: check them side by side (the servers
-            # answer in parallel).
-            checks = {b: pool.submit(violation, self, b, card, batch, results[b]) for b in backends}
-            verdicts = {b: check.result(60) for b, check in checks.items()}
+            if op.if_match:
+                headers["If-Match"] = '"1"'
+            # The barrier only makes contention likely; a thread that starts late
+            # (a loaded machine) still races, it must never fail the example.
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barriers[backend].wait(10)
+            return direct(
+                self.lockstep,
+                backend,
+                "POST",
+                f"/v1/cards/{card.id}/transactions",
+                headers,
+                op.body(),
+            )
+
+        futures = {b: [pool.submit(fire, b, i, op) for i, op in enumerate(batch)] for b in backends}
+        for b, fs in futures.items():
+            results[b] = [f.result(60) for f in fs]
+        # Each backend is judged on its own: check them side by side (the servers
+        # answer in parallel).
+        checks = {b: pool.submit(violation, self, b, card, batch, results[b]) for b in backends}
+        verdicts = {b: check.result(60) for b, check in checks.items()}
         reference = verdicts[self.lockstep.reference]
         # The model is the oracle only if the reference keeps it: otherwise the scenario
         # is wrong (an error), not every other backend.
