@@ -1,4 +1,6 @@
 """DynamoDB unit of work: one ``TransactWriteItems`` per commit, consistent reads.
+(A commit that only claims an idempotency record is one conditional ``PutItem``:
+:meth:`DynamoDbUnitOfWork._put_claim` says why.)
 
 Why a transaction even for a single change: the commit is the unit that carries state,
 outbox event and idempotency record together, and every staged change becomes a
@@ -113,14 +115,18 @@ class DynamoDbUnitOfWork(UnitOfWork):
         ops = [op for change in changes for op in self._ops(change)]
         items = [op.item for op in ops]
         self._staged_atomically(changes)  # one TransactWriteItems: all or nothing
+        lone_claim = len(ops) == 1 and isinstance(ops[0].change, ClaimIdempotency)
         policy = self._s.retry
         attempt = 0
         while True:
             attempt += 1
             try:
-                self._s.client.transact_write_items(
-                    TransactItems=items, ClientRequestToken=uuid.uuid4().hex
-                )
+                if lone_claim:
+                    self._put_claim(ops[0])
+                else:
+                    self._s.client.transact_write_items(
+                        TransactItems=items, ClientRequestToken=uuid.uuid4().hex
+                    )
                 return
             except ClientError as exc:
                 retry_change = self._classify(exc, ops)
@@ -132,6 +138,31 @@ class DynamoDbUnitOfWork(UnitOfWork):
                     change, f"{why} persisted after {attempt} attempts; nothing was written"
                 )
             policy.backoff(attempt - 1)
+
+    def _put_claim(self, op: _Op) -> None:
+        """A commit that only claims an idempotency record: one conditional ``PutItem``.
+
+        Why not a one-item ``TransactWriteItems``: a single conditional write is just as
+        atomic, and on dynamodb@moto-server it answers in 2.7 ms against 3.4 ms (wall,
+        200 calls each, issue 16); every request with an ``Idempotency-Key`` makes one.
+        AWS bills a transactional write twice, too. What the transaction's
+        ``ClientRequestToken`` gave, a retry of a write that had landed (botocore resends
+        after a lost connection) being answered as a success, comes from the claim's own
+        token: it is fresh for every claim, so a record whose condition fails but that
+        holds our token is our own earlier attempt, not a lost race.
+        """
+        body = op.item["Put"]
+        try:
+            self._s.client.put_item(**body)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            if error.get("Code") != "ConditionalCheckFailedException":
+                raise
+            old: Any = exc.response.get("Item")  # ALL_OLD: the record that is there
+            held = old.get("token") if isinstance(old, dict) else None
+            if held is not None and held == body["Item"]["token"]:
+                return  # our own earlier attempt landed
+            raise CommitConflict(op.change, op.reason) from exc
 
     def _classify(self, exc: ClientError, ops: list[_Op]) -> tuple[Change | None, str]:
         """Raise :class:`CommitConflict` for a failed condition; return (change, why) when
