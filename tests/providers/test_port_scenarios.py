@@ -5,7 +5,6 @@ replayed by ``parity selftest``."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -45,10 +44,7 @@ def test_verifiers_and_config_sources_agree(tmp_path: Path) -> None:
     assert row["isolated_transactions"]["status"] == "ok"
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(
-    not os.environ.get("PARITY_SLOW"), reason="slow (1-6 min on a busy machine): PARITY_SLOW=1"
-)
+@pytest.mark.slow  # 1-6 min on a busy machine: the nightly tier
 @pytest.mark.parametrize("fault", ["cognito-expiry-inclusive", "ssm-undecrypted"])
 def test_planted_provider_fault_is_caught_shrunk_and_replayed(tmp_path: Path, fault: str) -> None:
     argv = ["--config", CONFIG, "selftest", "--faults", fault, "--report-dir", str(tmp_path)]

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from parity.suites.registry import discover_scenarios
+from tests.processes import run_module
 from tests.scenarios.conftest import Runner
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,16 +44,13 @@ PLANTED: dict[str, str] = {
 
 
 def _run(tmp_path: Path, fault: str, scenario: str, examples: int) -> dict[str, Any]:
-    argv = [sys.executable, "-W", "ignore", "-m", "scenarios.migration_bugs", "run"]
-    argv += ["--backends", f"memory,fault:{fault}", "--scenarios", scenario]
+    argv = ["run", "--backends", f"memory,fault:{fault}", "--scenarios", scenario]
     argv += ["--examples", str(examples), "--seed", "1", "--no-regressions"]
     # shrinking in 30 examples, then the minimizer: the same lengths as unbounded (3, 2,
     # 13, 104 calls) in 51 s instead of ~90 s for the four
     argv += ["--report-dir", str(tmp_path), "--shrink-examples", "30"]
     try:
-        done = subprocess.run(
-            argv, cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT, check=False
-        )
+        done = run_module("scenarios.migration_bugs", *argv, timeout=TIMEOUT)
     except subprocess.TimeoutExpired as exc:  # pragma: no cover - a hang is the failure
         pytest.fail(f"the run never exited after {TIMEOUT}s:\n{exc.stdout!r}")
     assert done.returncode == 1, (done.stdout[-3000:], done.stderr[-3000:])

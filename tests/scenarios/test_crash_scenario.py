@@ -8,7 +8,6 @@ proof that a crash exposes it is in :mod:`tests.scenarios.test_crash_seam` (alwa
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -30,10 +29,7 @@ def test_crash_scenario_is_green_on_atomic_backends(healthy: Runner) -> None:
     assert outcome.examples >= 8
 
 
-@pytest.mark.skipif(
-    not os.environ.get("PARITY_SLOW"),
-    reason="slow (2-4 min on a busy machine, mostly shrinking): PARITY_SLOW=1",
-)
+@pytest.mark.slow  # 2-4 min on a busy machine, mostly shrinking: the nightly tier
 def test_crash_scenario_catches_a_backend_that_commits_its_outbox_separately(
     tmp_path: Path,
 ) -> None:
